@@ -12,7 +12,7 @@ import sys
 import typing
 import warnings
 
-from .errors import DcganError
+from .errors import ConfigError, DcganError
 
 COMMANDS: dict[str, tuple[str, str, typing.Callable]] = {}  # name -> (help, examples, handler)
 
@@ -116,6 +116,132 @@ def add_export_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("checkpoint")
     p.add_argument("--out", default="g.safetensors")
     p.add_argument("--with-d", action="store_true", help="include the discriminator too")
+
+
+# -- exploration -----------------------------------------------------------------------------
+@command("walk", "write a latent walk through several keyframes as a GIF or MP4",
+         "python -m dcgan walk checkpoints/mnist-32.pt --steps 16 --mode slerp --out walk.gif\n"
+         "  python -m dcgan walk checkpoints/mnist-32.pt --seeds 1 2 3 1 --out walk.mp4")
+def cmd_walk(args) -> int:
+    import torch
+
+    from . import load
+    from .latent import sample_z, smoothness, walk_frames
+    from .media import save_animation
+
+    model = load(args.checkpoint)
+    seeds = args.seeds or list(range(args.n_keyframes))
+    keyframes = torch.stack([sample_z(1, model.config.nz, seed=s)[0] for s in seeds])
+    frames = walk_frames(model.G, keyframes, args.steps, mode=args.mode)
+    path = save_animation(frames, args.out, fps=args.fps, scale=args.scale)
+    jumps = smoothness(frames)
+    print(f"wrote {path} ({len(frames)} frames); frame-to-frame change: mean {jumps.mean():.4f}, max {jumps.max():.4f}")
+    return 0
+
+
+def add_walk_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("checkpoint")
+    p.add_argument("--steps", type=int, default=16, help="frames per segment between keyframes")
+    p.add_argument("--mode", choices=("slerp", "lerp"), default="slerp")
+    p.add_argument("--seeds", type=int, nargs="*", help="one seed per keyframe (default: 0..n-1)")
+    p.add_argument("--n-keyframes", type=int, default=4)
+    p.add_argument("--fps", type=int, default=12)
+    p.add_argument("--scale", type=int, default=4, help="nearest-neighbour upscaling factor")
+    p.add_argument("--out", default="walk.gif")
+
+
+@command("filters", "visualise what each channel of a D layer responds to (gradient ascent)",
+         "python -m dcgan filters checkpoints/mnist-32.pt --layer layer2 --out filters/\n"
+         "  python -m dcgan filters checkpoints/mnist-32.pt --layer 1 --channels 0 1 2 3 --steps 128 --out filters/")
+def cmd_filters(args) -> int:
+    from pathlib import Path
+
+    from . import load
+    from .errors import ConfigError
+    from .filters import FilterSettings, visualise_layer
+    from .media import grid, save_png, to_uint8, upscale
+
+    model = load(args.checkpoint)
+    if model.D is None:
+        raise ConfigError("this file has no discriminator to visualise")
+    layer = int(args.layer) if args.layer.isdigit() else args.layer
+    try:
+        name = model.D.layer_names[layer - 1] if isinstance(layer, int) else layer
+        images = visualise_layer(model.D, layer, channels=args.channels, seed=args.seed,
+                                 settings=FilterSettings(steps=args.steps, tv_weight=args.tv_weight))
+    except (ValueError, IndexError):
+        raise ConfigError(f"--layer must be one of {', '.join(model.D.layer_names)} (or 1..{len(model.D.layer_names)}), "
+                          f"and --channels must exist in it") from None
+    out = Path(args.out)
+    channels = args.channels if args.channels is not None else range(len(images))
+    for channel, image in zip(channels, to_uint8(images)):
+        save_png(upscale(image, args.scale), out / f"{name}_{channel}.png")
+    save_png(upscale(grid(images, nrow=8), args.scale), out / "grid.png")
+    print(f"wrote {len(images)} images and grid.png to {out}")
+    return 0
+
+
+def add_filters_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("checkpoint")
+    p.add_argument("--layer", default="layer1", help="a name like layer2, or its number")
+    p.add_argument("--channels", type=int, nargs="*", default=None, help="default: all channels of the layer")
+    p.add_argument("--steps", type=int, default=256)
+    p.add_argument("--tv-weight", type=float, default=0.02, help="total-variation penalty (higher = smoother)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--scale", type=int, default=4)
+    p.add_argument("--out", default="filters")
+
+
+@command("umap", "map D's features of real and generated images with UMAP, as an interactive HTML page",
+         "python -m dcgan umap checkpoints/mnist-32.pt --data mnist --n 2000 --out umap.html")
+def cmd_umap(args) -> int:
+    from . import load
+    from .data import load_data
+    from .embed import feature_map, umap_figure, write_map_html
+
+    model = load(args.checkpoint)
+    data = load_data(args.data, image_size=model.config.image_size, channels=model.config.channels)
+    table, _ = feature_map(model, data, n=args.n, seed=args.seed, status=lambda msg: print(msg, file=sys.stderr))
+    write_map_html(umap_figure(table, color_by=args.color), args.out)
+    print(f"wrote {args.out} ({len(table.xy)} points)")
+    return 0
+
+
+def add_umap_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("checkpoint")
+    p.add_argument("--data", default="mnist")
+    p.add_argument("--n", type=int, default=2000, help="real images, and as many generated ones")
+    p.add_argument("--color", choices=("kind", "label", "score"), default="label")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default="umap.html")
+
+
+@command("probe", "the paper's representation test: a linear SVM on D features vs raw pixels vs an untrained D",
+         "python -m dcgan probe checkpoints/mnist-32.pt --data mnist")
+def cmd_probe(args) -> int:
+    from . import load
+    from .data import load_data
+    from .features import linear_probe
+
+    model = load(args.checkpoint)
+    data = load_data(args.data, image_size=model.config.image_size, channels=model.config.channels)
+    try:
+        result = linear_probe(model, data, n=args.n, seed=args.seed)
+    except ValueError as err:
+        raise ConfigError(str(err)) from None
+    pct = result.as_percentages()
+    print(f"linear probe on {result.n_train} training / {result.n_test} test images ({data.name}):")
+    print(f"  D features       {pct['d_features']:6.2f}%")
+    print(f"  raw pixels       {pct['raw_pixels']:6.2f}%")
+    print(f"  untrained D      {pct['random_d']:6.2f}%")
+    return 0
+
+
+def add_probe_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("checkpoint")
+    p.add_argument("--data", default="mnist")
+    p.add_argument("--n", type=int, default=5000, help="labelled images used (split 60/20/20)")
+    p.add_argument("--seed", type=int, default=0)
 
 
 # -- entry point ---------------------------------------------------------------------------

@@ -1,0 +1,32 @@
+"""Every exploration command runs on the bundled model and writes files a user can open."""
+from PIL import Image
+
+from dcgan.cli import main
+
+
+def test_walk(bundled_mnist, tmp_path, capsys):
+    assert main(["walk", str(bundled_mnist), "--steps", "3", "--out", str(tmp_path / "w.gif")]) == 0
+    assert Image.open(tmp_path / "w.gif").n_frames == 10
+    assert "frame-to-frame change" in capsys.readouterr().out
+
+
+def test_filters(bundled_mnist, tmp_path):
+    assert main(["filters", str(bundled_mnist), "--layer", "layer2", "--channels", "0", "3", "--steps", "8",
+                 "--out", str(tmp_path)]) == 0
+    assert {p.name for p in tmp_path.iterdir()} == {"layer2_0.png", "layer2_3.png", "grid.png"}
+
+
+def test_umap(bundled_mnist, tmp_path):
+    assert main(["umap", str(bundled_mnist), "--data", "mnist", "--n", "60", "--out", str(tmp_path / "u.html")]) == 0
+    assert (tmp_path / "u.html").stat().st_size > 10_000
+
+
+def test_probe(bundled_mnist, capsys):
+    assert main(["probe", str(bundled_mnist), "--data", "digits", "--n", "600"]) == 0
+    out = capsys.readouterr().out
+    assert "D features" in out and "raw pixels" in out and "untrained D" in out and "%" in out
+
+
+def test_bad_layer_is_one_line(bundled_mnist, tmp_path, capsys):
+    assert main(["filters", str(bundled_mnist), "--layer", "layer9", "--out", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.count("\n") == 1

@@ -1,0 +1,40 @@
+"""Filter visualisation: each image excites its own channel more than other channels' images and noise."""
+import torch
+
+import dcgan
+from dcgan.features import channel_means, top_examples
+from dcgan.filters import FilterSettings, visualise_layer
+
+
+def test_each_image_prefers_its_own_channel(bundled_mnist):
+    D = dcgan.load(bundled_mnist).D
+    channels = list(range(8))
+    images = visualise_layer(D, "layer2", channels=channels, settings=FilterSettings(steps=64), seed=0)
+    assert images.shape == (8, 1, 32, 32) and images.abs().max() <= 1
+    acts = channel_means(D, images, 2)[:, channels]  # acts[i, j]: image i on channel j
+    own = acts.diag()
+    others = (acts.sum(0) - own) / (len(channels) - 1)  # channel j's mean response to the other images
+    assert (own > others).float().mean() >= 0.75
+    noise = torch.rand(8, 1, 32, 32) * 2 - 1
+    noise_acts = channel_means(D, noise, 2)[:, channels].mean(0)
+    assert (own > noise_acts).all()
+
+
+def test_visualisation_is_reproducible_and_seeded(bundled_mnist):
+    D = dcgan.load(bundled_mnist).D
+    s = FilterSettings(steps=8)
+    a = visualise_layer(D, 1, channels=[0, 1], settings=s, seed=3)
+    assert torch.equal(a, visualise_layer(D, 1, channels=[0, 1], settings=s, seed=3))
+    assert not torch.equal(a, visualise_layer(D, 1, channels=[0, 1], settings=s, seed=4))
+    assert not D.training
+
+
+def test_top_examples_are_sorted(bundled_mnist):
+    from dcgan.data import load_data
+
+    D = dcgan.load(bundled_mnist).D
+    images = load_data("mnist", image_size=32).as_float(slice(0, 300))
+    idx, values = top_examples(D, images, 1, [0, 5], k=4)
+    assert idx.shape == (2, 4) and (values[:, :-1] >= values[:, 1:]).all()
+    best = channel_means(D, images, 1)[:, 0].argmax()
+    assert idx[0, 0] == best
