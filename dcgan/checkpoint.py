@@ -75,7 +75,7 @@ def _torch_load(path: Path) -> object:
             warnings.simplefilter("ignore")  # torch warns about pickle protocols before refusing
             return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
-        if "Unsupported global" in str(err) or "weights_only" in str(err):
+        if "GLOBAL" in str(err) or "Unsupported global" in str(err) or _calls_code(path):
             raise CheckpointError(f"{path.name}: refused, the file holds Python objects that could run code; only tensors are loaded") from None
         raise CheckpointError(f"{path.name}: not a PyTorch checkpoint (unreadable pickle)") from None
     except Exception as err:  # the unpickler raises many types on junk input; none may escape as a traceback
@@ -83,6 +83,16 @@ def _torch_load(path: Path) -> object:
         if isinstance(err, EOFError) or any(s in str(err) for s in truncated):
             raise CheckpointError(f"{path.name}: the file is truncated or corrupt") from None
         raise CheckpointError(f"{path.name}: not a PyTorch checkpoint") from None
+
+
+def _calls_code(path: Path) -> bool:
+    """Whether a plain pickle file imports or calls anything (read opcode by opcode, never executed)."""
+    import pickletools
+
+    try:
+        return any(op.name in {"GLOBAL", "STACK_GLOBAL", "REDUCE", "INST", "OBJ"} for op, _, _ in pickletools.genops(path.read_bytes()))
+    except Exception:  # not a well-formed pickle
+        return False
 
 
 def _strip_prefix(state: dict) -> dict:

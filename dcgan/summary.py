@@ -1,0 +1,45 @@
+"""Architecture tables: every layer of G and D with its output shape, parameter count and size arithmetic.
+
+For transposed convolutions the output size follows o = s(i - 1) + k - 2p; for strided
+convolutions o = floor((i + 2p - k) / s) + 1. Showing the numbers makes the doubling and
+halving of DCGAN's stages concrete.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def _size_rule(module: nn.Module, i: int) -> str:
+    k, s, p = module.kernel_size[0], module.stride[0], module.padding[0]
+    if isinstance(module, nn.ConvTranspose2d):
+        return f"o = s(i-1)+k-2p = {s}({i}-1)+{k}-2*{p} = {s * (i - 1) + k - 2 * p}"
+    return f"o = (i+2p-k)/s+1 = ({i}+2*{p}-{k})/{s}+1 = {(i + 2 * p - k) // s + 1}"
+
+
+@torch.no_grad()
+def layer_table(net: nn.Module, example: torch.Tensor) -> list[dict]:
+    """One row per layer of net.main: index, type, output shape (C x H x W), parameters, size rule."""
+    rows, x = [], example
+    for index, module in enumerate(net.main):
+        size_in = x.shape[-1]
+        x = module(x.clone() if isinstance(module, (nn.ReLU, nn.LeakyReLU)) else x)
+        is_conv = isinstance(module, (nn.Conv2d, nn.ConvTranspose2d))
+        rows.append({
+            "layer": f"main.{index}",
+            "type": type(module).__name__ + (f" {module.kernel_size[0]}x{module.kernel_size[0]}, stride {module.stride[0]}" if is_conv else ""),
+            "output": " x ".join(str(d) for d in x.shape[1:]),
+            "parameters": sum(p.numel() for p in module.parameters()),
+            "size rule": _size_rule(module, size_in) if is_conv else "",
+        })
+    return rows
+
+
+def architecture(model) -> dict[str, list[dict]]:
+    """Layer tables for G (from a 1x1 z) and D (from a full-size image), eval mode, batch of one."""
+    cfg = model.config
+    device = next(model.G.parameters()).device
+    tables = {"Generator": layer_table(model.G, torch.zeros(1, cfg.nz, 1, 1, device=device))}
+    if model.D is not None:
+        tables["Discriminator"] = layer_table(model.D, torch.zeros(1, cfg.channels, cfg.image_size, cfg.image_size, device=device))
+    return tables
