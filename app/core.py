@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -25,7 +26,6 @@ from dcgan.media import grid, to_uint8, upscale  # noqa: E402
 from dcgan.models import realness  # noqa: E402
 
 BUNDLED = ROOT / "checkpoints"
-APP_RUNS = ROOT / "runs" / "app"
 DEFAULT_MODEL = BUNDLED / "mnist-32.pt"
 torch.set_num_threads(max(1, torch.get_num_threads()))
 
@@ -49,12 +49,17 @@ def load_model(path: str, mtime: float) -> dcgan.Model:
     return dcgan.load(path)
 
 
+def app_runs() -> Path:
+    """Where runs started from the app live (DCGAN_APP_RUNS overrides it, e.g. in tests)."""
+    return Path(os.environ.get("DCGAN_APP_RUNS", ROOT / "runs" / "app"))
+
+
 def bundled_models() -> dict[str, Path]:
     return {f"{p.stem} (bundled)": p for p in sorted(BUNDLED.glob("*.pt")) if p.stem != "digit-classifier"}
 
 
 def trained_models() -> dict[str, Path]:
-    return {f"{p.parent.name} (trained here)": p for p in sorted(APP_RUNS.glob("*/last.pt"))}
+    return {f"{p.parent.name} (trained here)": p for p in sorted(app_runs().glob("*/last.pt"))}
 
 
 def uploaded_models() -> dict[str, Path]:
@@ -128,7 +133,7 @@ def score_caption(score: float, loss: str) -> str:
 def show_image(image: np.ndarray, caption: str = "", *, scale: int = 4, container=st) -> None:
     """A crisp (nearest-neighbour) image with a caption."""
     shown = upscale(image, scale)
-    container.image(shown[..., 0] if shown.shape[-1] == 1 else shown, caption=caption, width="content")
+    container.image(shown[..., 0] if shown.shape[-1] == 1 else shown, caption=caption, width="content", output_format="PNG")
 
 
 def show_grid(images: torch.Tensor, *, nrow: int = 8, scale: int = 2) -> None:

@@ -13,7 +13,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.core import APP_RUNS, ROOT
+from app.core import ROOT, app_runs
 
 
 @dataclass
@@ -83,4 +83,4 @@ class Run:
 
 
 def all_runs() -> list[Run]:
-    return [Run(p) for p in sorted(APP_RUNS.glob("*")) if p.is_dir() and (p / "run.json").is_file()]
+    return [Run(p) for p in sorted(app_runs().glob("*")) if p.is_dir() and (p / "run.json").is_file()]

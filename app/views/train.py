@@ -49,7 +49,7 @@ def start_form() -> None:
             if not re.fullmatch(r"[\w.-]{1,60}", name):
                 st.error("Run names may use letters, digits, '-', '_' and '.' only.")
                 return
-            run = Run(core.APP_RUNS / name)
+            run = Run(core.app_runs() / name)
             if run.folder.exists():
                 st.error(f"A run called {name} exists: pick another name, or resume it below.")
                 return
