@@ -244,6 +244,44 @@ def add_probe_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0)
 
 
+@command("eval", "quality report: Fréchet distance vs the real-vs-real floor, class coverage, memorisation check",
+         "python -m dcgan eval checkpoints/mnist-32.pt --data mnist\n"
+         "  python -m dcgan eval checkpoints/emoji-64.pt --data emoji --n 2000 --json report.json")
+def cmd_eval(args) -> int:
+    from pathlib import Path
+
+    from . import load
+    from .data import load_data
+    from .metrics import evaluate
+
+    model = load(args.checkpoint)
+    data = load_data(args.data, image_size=model.config.image_size, channels=model.config.channels)
+    report = evaluate(model, data, n=args.n, seed=args.seed)
+    print(f"quality of {Path(args.checkpoint).name} against {data.name} ({report.n} samples)")
+    if report.frechet is not None:
+        print(f"  Fréchet distance ({report.feature_space} features)  {report.frechet:10.3f}")
+        print(f"  real-vs-real floor (two halves)              {report.frechet_floor:10.3f}  "
+              f"(ratio {report.frechet / max(report.frechet_floor, 1e-12):.2f}x)")
+    if report.class_share is not None:
+        print(f"  classifier's mean confidence                 {100 * report.mean_confidence:9.1f}%")
+        print("  class shares  " + "  ".join(f"{k}:{100 * v:.1f}%" for k, v in report.class_share.items()))
+    print(f"  nearest training image, median (samples)     {report.nn_generated_median:10.4f}")
+    print(f"  nearest other training image, median (real) {report.nn_real_median:10.4f}")
+    print(f"  samples closer to training than 99% of real  {100 * report.copies:9.1f}%  (1% expected without copying)")
+    if args.json:
+        Path(args.json).write_text(json.dumps(report.as_dict(), indent=2))
+        print(f"wrote {args.json}")
+    return 0
+
+
+def add_eval_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("checkpoint")
+    p.add_argument("--data", default="mnist")
+    p.add_argument("--n", type=int, default=5000, help="generated images (and real ones, up to the data set's size)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", default=None, help="also write the report as JSON to this path")
+
+
 # -- entry point ---------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m dcgan", description="Train DCGANs and look inside them.")

@@ -1,0 +1,77 @@
+"""Speed of the exploration toolkit on this machine's CPU (prints figures; not a test).
+
+    python bench/bench_toolkit.py [--skip-umap]
+
+Targets (issue #4): one image from z <= 5 ms after warm-up; filter images for all channels of one
+D layer of the bundled model at 256 steps <= 15 s; UMAP of 5,000 points <= 20 s cold (numba
+compilation included, measured in a fresh process) and <= 5 s once compiled.
+"""
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import dcgan  # noqa: E402
+from dcgan.filters import FilterSettings, visualise_layer  # noqa: E402
+from dcgan.latent import sample_z  # noqa: E402
+
+UMAP_SNIPPET = """
+import time, numpy as np
+t = time.perf_counter()
+import dcgan.embed as e
+X = np.random.default_rng(0).normal(size=(5000, {dim})).astype(np.float32)
+m = e.FeatureMap(random_state=0).fit(X)
+cold = time.perf_counter() - t
+t = time.perf_counter(); e.FeatureMap(random_state=1).fit(X); warm = time.perf_counter() - t
+print(f"{{cold:.2f}} {{warm:.2f}}")
+"""
+
+
+def one_image(model) -> float:
+    z = sample_z(1, model.config.nz)
+    with torch.inference_mode():
+        for _ in range(20):
+            model.G(z)
+        times = []
+        for _ in range(200):
+            t = time.perf_counter()
+            model.G(z)
+            times.append(time.perf_counter() - t)
+    return statistics.median(times) * 1000
+
+
+def filters(model) -> dict[str, float]:
+    out = {}
+    for layer in model.D.layer_names:
+        t = time.perf_counter()
+        images = visualise_layer(model.D, layer, settings=FilterSettings(steps=256))
+        out[f"{layer} ({len(images)} channels)"] = time.perf_counter() - t
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--skip-umap", action="store_true")
+    args = parser.parse_args()
+    model = dcgan.load(ROOT / "checkpoints" / "mnist-32.pt")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    print(f"one image from z (median of 200): {one_image(model):.2f} ms   [target <= 5 ms]")
+    for name, seconds in filters(model).items():
+        print(f"filters, all channels of {name}, 256 steps: {seconds:.1f} s   [target <= 15 s]")
+    if not args.skip_umap:
+        dim = 16 * sum(a.shape[1] for a in model.D.activations(torch.zeros(1, 1, 32, 32)))
+        out = subprocess.run([sys.executable, "-c", UMAP_SNIPPET.format(dim=dim)], cwd=ROOT, capture_output=True, text=True)
+        cold, warm = out.stdout.split()
+        print(f"UMAP of 5,000 x {dim} D features: cold {cold} s (import + numba compile + fit) [<= 20 s], "
+              f"compiled {warm} s [<= 5 s]")
+
+
+if __name__ == "__main__":
+    main()

