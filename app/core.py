@@ -21,9 +21,7 @@ sys.path.insert(0, str(ROOT))  # `streamlit run app/main.py` from anywhere finds
 import dcgan  # noqa: E402
 from dcgan.checkpoint import describe  # noqa: E402,F401  (pages show it)
 from dcgan.errors import DcganError  # noqa: E402
-from dcgan.latent import generate  # noqa: E402
 from dcgan.media import grid, to_uint8, upscale  # noqa: E402
-from dcgan.models import realness  # noqa: E402
 
 BUNDLED = ROOT / "checkpoints"
 DEFAULT_MODEL = BUNDLED / "mnist-32.pt"
@@ -116,12 +114,10 @@ def display_size(config) -> int:
     return max(1, 128 // config.image_size)
 
 
-@torch.inference_mode()
 def render(model: dcgan.Model, z: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
     """G(z) as uint8 (N, H, W, C) plus D's realness per image (NaN without D)."""
-    images = generate(model.G, z)
-    scores = realness(model.D, images, model.config.loss).numpy() if model.D is not None else np.full(len(z), np.nan)
-    return to_uint8(images), scores
+    with torch.inference_mode():
+        return model.render(z)
 
 
 def score_caption(score: float, loss: str) -> str:

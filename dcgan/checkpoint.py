@@ -16,7 +16,6 @@ import os
 import pickle
 import tempfile
 import warnings
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,6 +43,20 @@ class Model:
     def history(self) -> dict | None:
         """Per-step training log (lists keyed by column), when the file carries one."""
         return self.meta.get("history") or None
+
+    @torch.no_grad()
+    def render(self, z: torch.Tensor):
+        """G(z) as uint8 (N, H, W, C) arrays plus D's realness per image (NaN without D): what front ends show."""
+        import numpy as np
+
+        from .latent import generate
+        from .media import to_uint8
+        from .models import realness
+
+        images = generate(self.G, z)
+        if self.D is None:
+            return to_uint8(images), np.full(len(z), np.nan)
+        return to_uint8(images), realness(self.D, images, self.config.loss).numpy()
 
     def to(self, device) -> "Model":
         self.G.to(device)

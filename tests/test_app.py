@@ -2,7 +2,6 @@
 import json
 import time
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT

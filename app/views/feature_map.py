@@ -52,7 +52,7 @@ def selection_panel(model, table, rows: list[int]) -> None:
     if not generated:
         return
     c1, c2 = st.columns(2)
-    if c1.button(f"Send the first generated point to the sliders", key="send_slider"):
+    if c1.button("Send the first generated point to the sliders", key="send_slider"):
         z = table.z[generated[0]].astype(np.float32)
         st.session_state[f"z0:{st.session_state['map_mid']}"] = z
         st.session_state["slider_z"] = z
