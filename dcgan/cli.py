@@ -118,6 +118,15 @@ def add_export_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--with-d", action="store_true", help="include the discriminator too")
 
 
+def _model_and_data(args):
+    """The checkpoint and --data, loaded at the model's own image size and channel count."""
+    from . import load
+    from .data import load_data
+
+    model = load(args.checkpoint)
+    return model, load_data(args.data, image_size=model.config.image_size, channels=model.config.channels)
+
+
 # -- exploration -----------------------------------------------------------------------------
 @command("walk", "write a latent walk through several keyframes as a GIF or MP4",
          "python -m dcgan walk checkpoints/mnist-32.pt --steps 16 --mode slerp --out walk.gif\n"
@@ -195,12 +204,9 @@ def add_filters_args(p: argparse.ArgumentParser) -> None:
 @command("umap", "map D's features of real and generated images with UMAP, as an interactive HTML page",
          "python -m dcgan umap checkpoints/mnist-32.pt --data mnist --n 2000 --out umap.html")
 def cmd_umap(args) -> int:
-    from . import load
-    from .data import load_data
     from .embed import feature_map, umap_figure, write_map_html
 
-    model = load(args.checkpoint)
-    data = load_data(args.data, image_size=model.config.image_size, channels=model.config.channels)
+    model, data = _model_and_data(args)
     table, _ = feature_map(model, data, n=args.n, seed=args.seed, status=lambda msg: print(msg, file=sys.stderr))
     write_map_html(umap_figure(table, color_by=args.color), args.out)
     print(f"wrote {args.out} ({len(table.xy)} points)")
@@ -219,12 +225,9 @@ def add_umap_args(p: argparse.ArgumentParser) -> None:
 @command("probe", "the paper's representation test: a linear SVM on D features vs raw pixels vs an untrained D",
          "python -m dcgan probe checkpoints/mnist-32.pt --data mnist")
 def cmd_probe(args) -> int:
-    from . import load
-    from .data import load_data
     from .features import linear_probe
 
-    model = load(args.checkpoint)
-    data = load_data(args.data, image_size=model.config.image_size, channels=model.config.channels)
+    model, data = _model_and_data(args)
     try:
         result = linear_probe(model, data, n=args.n, seed=args.seed)
     except ValueError as err:
@@ -250,12 +253,9 @@ def add_probe_args(p: argparse.ArgumentParser) -> None:
 def cmd_eval(args) -> int:
     from pathlib import Path
 
-    from . import load
-    from .data import load_data
     from .metrics import evaluate
 
-    model = load(args.checkpoint)
-    data = load_data(args.data, image_size=model.config.image_size, channels=model.config.channels)
+    model, data = _model_and_data(args)
     report = evaluate(model, data, n=args.n, seed=args.seed)
     print(f"quality of {Path(args.checkpoint).name} against {data.name} ({report.n} samples)")
     if report.frechet is not None:

@@ -6,20 +6,9 @@ from pathlib import Path
 import pytest
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-BUNDLED_MNIST = ROOT / "checkpoints" / "mnist-32.pt"
+from helpers import BUNDLED_MNIST, tiny_train_config
 
 torch.set_num_threads(2)
-
-
-def tiny_train_config(out: Path, **overrides):
-    """A TrainConfig that trains in about a second: scikit-learn digits at 16x16, nz=ngf=ndf=8."""
-    from dcgan.config import TrainConfig
-
-    values = dict(data="digits", out=str(out), image_size=16, epochs=1, batch_size=64, nz=8, ngf=8, ndf=8,
-                  seed=0, device="cpu", log_every=5)
-    values.update(overrides)
-    return TrainConfig(**values)
 
 
 @pytest.fixture(scope="session")

@@ -1,28 +1,17 @@
 """The Gradio front end: its named API endpoints answer gradio_client on a loopback port."""
-import os
 import subprocess
 import sys
 
 import pytest
 from PIL import Image
 
-from conftest import ROOT
-
-from servers import free_port, wait_until_up
+from helpers import ROOT, running_server
 
 
 @pytest.fixture(scope="module")
 def gradio_url():
-    port = free_port()
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "app.gradio_app", "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        wait_until_up(f"http://127.0.0.1:{port}/", proc, timeout=120)
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    with running_server(["-m", "app.gradio_app"]) as url:
+        yield url + "/"
 
 
 def test_generate_endpoint_sizes_and_seeds(gradio_url):

@@ -9,7 +9,7 @@ from dcgan import losses
 from dcgan.errors import CheckpointError, TrainingError
 from dcgan.train import train
 
-from conftest import tiny_train_config
+from helpers import tiny_train_config
 
 
 def _weights(path):

@@ -1,25 +1,14 @@
 """The Gradio page in headless Chromium: moving a latent slider changes the image."""
-import os
-import subprocess
-import sys
 
 import pytest
 
-from conftest import ROOT, free_port, wait_until_up
+from helpers import ROOT, running_server
 
 
 @pytest.fixture(scope="module")
 def gradio_page_url():
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "app.gradio_app", "--port", str(port)], cwd=ROOT,
-                            env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_until_up(f"http://127.0.0.1:{port}/", proc, timeout=120)
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    with running_server(["-m", "app.gradio_app"]) as url:
+        yield url + "/"
 
 
 def test_slider_changes_the_image(gradio_page_url, page):

@@ -4,7 +4,7 @@ import hashlib
 import pytest
 import torch
 
-from conftest import ROOT, wait_for_app
+from helpers import ROOT, wait_for_app
 
 ASSETS = ROOT / "assets"
 PAGES = {"model": "", "sliders": "sliders", "walk": "walk", "arithmetic": "arithmetic", "filters": "filters",
