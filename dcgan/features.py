@@ -16,13 +16,13 @@ from .models import Discriminator
 
 
 @torch.no_grad()
-def d_features(D: Discriminator, images: torch.Tensor, *, batch_size: int = 500) -> np.ndarray:
-    """Each D stage's activations max-pooled to 4x4 and concatenated: (N, sum_i C_i * 16) float32."""
+def d_features(D: Discriminator, images: torch.Tensor, *, grid: int = 4, batch_size: int = 500) -> np.ndarray:
+    """Each D stage's activations max-pooled to grid x grid and concatenated: (N, sum_i C_i * grid^2) float32."""
     device = next(D.parameters()).device
     out = []
     for chunk in images.split(batch_size):
         acts = D.activations(chunk.to(device))
-        out.append(torch.cat([F.adaptive_max_pool2d(a, 4).flatten(1) for a in acts], 1).float().cpu())
+        out.append(torch.cat([F.adaptive_max_pool2d(a, grid).flatten(1) for a in acts], 1).float().cpu())
     return torch.cat(out).numpy()
 
 
