@@ -70,3 +70,19 @@ def running_server(args: list[str], *, port_flag: str = "--port", health_path: s
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def reference_generator(nz=100, ngf=64, nc=3):
+    """pytorch/examples' DCGAN generator layout, rebuilt here: one nn.Sequential named main."""
+    from torch import nn
+
+    seq = nn.Sequential(
+        nn.ConvTranspose2d(nz, ngf * 8, 4, 1, 0, bias=False), nn.BatchNorm2d(ngf * 8), nn.ReLU(True),
+        nn.ConvTranspose2d(ngf * 8, ngf * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 4), nn.ReLU(True),
+        nn.ConvTranspose2d(ngf * 4, ngf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 2), nn.ReLU(True),
+        nn.ConvTranspose2d(ngf * 2, ngf, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf), nn.ReLU(True),
+        nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False), nn.Tanh(),
+    )
+    wrapper = nn.Module()
+    wrapper.main = seq
+    return wrapper

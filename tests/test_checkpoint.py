@@ -9,20 +9,7 @@ from torch import nn
 import dcgan
 from dcgan.checkpoint import export
 from dcgan.errors import CheckpointError
-
-
-def reference_generator(nz=100, ngf=64, nc=3):
-    """pytorch/examples' DCGAN generator layout, rebuilt here: one nn.Sequential named main."""
-    seq = nn.Sequential(
-        nn.ConvTranspose2d(nz, ngf * 8, 4, 1, 0, bias=False), nn.BatchNorm2d(ngf * 8), nn.ReLU(True),
-        nn.ConvTranspose2d(ngf * 8, ngf * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 4), nn.ReLU(True),
-        nn.ConvTranspose2d(ngf * 4, ngf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 2), nn.ReLU(True),
-        nn.ConvTranspose2d(ngf * 2, ngf, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf), nn.ReLU(True),
-        nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False), nn.Tanh(),
-    )
-    wrapper = nn.Module()
-    wrapper.main = seq
-    return wrapper
+from helpers import reference_generator
 
 
 def reference_discriminator(ndf=64, nc=3):

@@ -4,7 +4,7 @@ import hashlib
 import pytest
 import torch
 
-from helpers import ROOT, wait_for_app
+from helpers import ROOT, reference_generator, wait_for_app
 
 ASSETS = ROOT / "assets"
 PAGES = {"model": "", "sliders": "sliders", "walk": "walk", "arithmetic": "arithmetic", "filters": "filters",
@@ -52,17 +52,7 @@ def test_moving_a_latent_slider_changes_the_image(streamlit_url, page):
 
 def _reference_netG(path):
     """A pytorch/examples-layout generator saved as a bare state_dict, like netG_epoch_N.pth."""
-    from torch import nn
-
-    nz, ngf, nc = 100, 16, 3
-    main = nn.Sequential(
-        nn.ConvTranspose2d(nz, ngf * 8, 4, 1, 0, bias=False), nn.BatchNorm2d(ngf * 8), nn.ReLU(True),
-        nn.ConvTranspose2d(ngf * 8, ngf * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 4), nn.ReLU(True),
-        nn.ConvTranspose2d(ngf * 4, ngf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 2), nn.ReLU(True),
-        nn.ConvTranspose2d(ngf * 2, ngf, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf), nn.ReLU(True),
-        nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False), nn.Tanh(),
-    )
-    torch.save({f"main.{k}": v for k, v in main.state_dict().items()}, path)
+    torch.save(reference_generator(nz=100, ngf=16, nc=3).state_dict(), path)
 
 
 def test_upload_pytorch_examples_checkpoint_generates(streamlit_url, page, tmp_path):
