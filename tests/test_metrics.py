@@ -6,7 +6,10 @@ import torch
 import dcgan
 from dcgan.cli import main
 from dcgan.data import load_data
-from dcgan.metrics import evaluate, frechet_distance, load_classifier, nearest_distances
+from dcgan.metrics import classifier_split, evaluate, frechet_distance, load_classifier, memorisation, nearest_distances
+from helpers import ROOT
+
+BUNDLED_EMOJI = ROOT / "checkpoints" / "emoji-64.pt"
 
 
 def test_classifier_reaches_98_percent_on_its_held_out_split():
@@ -14,6 +17,8 @@ def test_classifier_reaches_98_percent_on_its_held_out_split():
     clf = load_classifier()
     data = load_data("mnist", image_size=32)
     idx = state["test_indices"]
+    _, held_out = classifier_split(data.labels.numpy(), seed=state["split_seed"])
+    assert idx.tolist() == held_out  # the recorded seed reproduces the recorded split
     with torch.no_grad():
         acc = (clf(data.as_float(idx)).argmax(1) == data.labels[idx]).float().mean().item()
     assert len(idx) == 1000 and acc >= 0.98
@@ -27,12 +32,22 @@ def test_frechet_real_halves_beat_noise():
     assert 0 <= floor < noise / 10
 
 
-def test_memorisation_check_flags_copies():
-    real = load_data("digits", image_size=16).as_float()
-    copies = nearest_distances(real[:50], real)
-    assert (copies < 1e-6).all()
+def test_memorisation_check_flags_copies_and_near_copies():
+    real = load_data("mnist", image_size=32).as_float()
+    copied, real_median, copies = memorisation(real[:300], real)
+    assert copied < 1e-6 < real_median and copies == 1.0
+    nudged = (real[:300] + 0.01 * torch.randn(300, 1, 32, 32, generator=torch.Generator().manual_seed(0))).clamp(-1, 1)
+    assert memorisation(nudged, real)[2] > 0.95
     others = nearest_distances(real[:50], real, exclude_self=True)
-    assert (others > 0.05).all()
+    assert (others > 0.05).all()  # exclude_self really skips the image itself
+
+
+def test_colour_model_report_uses_discriminator_features():
+    model = dcgan.load(BUNDLED_EMOJI)
+    report = evaluate(model, load_data("emoji", image_size=64, max_images=300), n=300)
+    assert report.feature_space == "discriminator" and report.class_share is None and report.mean_confidence is None
+    assert report.frechet > report.frechet_floor > 0
+    assert report.copies < 0.05
 
 
 def test_bundled_model_report(bundled_mnist, tmp_path):
@@ -43,5 +58,13 @@ def test_bundled_model_report(bundled_mnist, tmp_path):
     assert report.mean_confidence > 0.8  # measured 0.85 on 5,000 samples (card: checkpoints/mnist-32.md)
     assert report.frechet > report.frechet_floor > 0
     assert report.copies < 0.05  # no memorisation: few samples sit closer to training images than 99% of real ones
+
+
+def test_eval_command_prints_table_and_writes_json(bundled_mnist, tmp_path, capsys):
     assert main(["eval", str(bundled_mnist), "--data", "mnist", "--n", "300", "--json", str(tmp_path / "r.json")]) == 0
-    assert {"frechet", "frechet_floor", "class_share", "copies"} <= set(json.loads((tmp_path / "r.json").read_text()))
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert set(report) == {"n", "frechet", "frechet_floor", "feature_space", "class_share", "mean_confidence",
+                           "nn_generated_median", "nn_real_median", "copies"}
+    assert report["n"] == 300 and report["feature_space"] == "digit classifier" and len(report["class_share"]) == 10
+    out = capsys.readouterr().out
+    assert "Fréchet distance" in out and "real-vs-real floor" in out and "class shares" in out
