@@ -1,6 +1,7 @@
 """Quality measurement: the shipped classifier, Fréchet floors, coverage and the memorisation check."""
 import json
 
+import pytest
 import torch
 
 import dcgan
@@ -68,3 +69,17 @@ def test_eval_command_prints_table_and_writes_json(bundled_mnist, tmp_path, caps
     assert report["n"] == 300 and report["feature_space"] == "digit classifier" and len(report["class_share"]) == 10
     out = capsys.readouterr().out
     assert "Fréchet distance" in out and "real-vs-real floor" in out and "class shares" in out
+
+
+@pytest.mark.parametrize("name", ["mnist-32.pt", "emoji-64.pt"])
+def test_bundled_checkpoints_are_slim_and_keep_their_loss_history(name):
+    path = ROOT / "checkpoints" / name
+    assert path.stat().st_size < 15e6
+    raw = torch.load(path, weights_only=True)
+    assert not {"opt_G", "opt_D", "rng"} & set(raw)
+    model = dcgan.load(path)
+    assert model.D is not None and (ROOT / "checkpoints" / name.replace(".pt", ".md")).is_file()
+    history = model.history
+    assert len(history["loss_d"]) == len(history["loss_g"]) == model.meta["step"] > 0
+    assert history["epoch"][-1] == model.meta["epoch"]
+    assert torch.isfinite(torch.tensor(history["loss_g"])).all()
