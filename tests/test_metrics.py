@@ -83,3 +83,10 @@ def test_bundled_checkpoints_are_slim_and_keep_their_loss_history(name):
     assert len(history["loss_d"]) == len(history["loss_g"]) == model.meta["step"] > 0
     assert history["epoch"][-1] == model.meta["epoch"]
     assert torch.isfinite(torch.tensor(history["loss_g"])).all()
+
+
+def test_digit_report_resizes_other_image_sizes(tiny_checkpoint):
+    model = dcgan.load(tiny_checkpoint)  # 16x16, trained one epoch on scikit-learn's digits
+    report = evaluate(model, load_data("digits", image_size=16), n=200)
+    assert report.feature_space == "digit classifier" and report.frechet > report.frechet_floor
+    assert abs(sum(report.class_share.values()) - 1) < 1e-3 and 0.1 <= report.mean_confidence <= 1
