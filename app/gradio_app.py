@@ -1,33 +1,60 @@
 """A second front end, in Gradio, over the same library: `python -m app.gradio_app [--checkpoint PATH] [--port N]`.
 
-Tabs for generating, latent sliders, walks, filters and a UMAP map; named API endpoints
-`/generate` and `/walk` for gradio_client. All computation is in dcgan/; this file only wires widgets.
+Tabs for generating, latent sliders, walks, filters and a UMAP map, plus a checkpoint upload; named API
+endpoints `/generate` and `/walk` for gradio_client. All computation is in dcgan/; this file only wires
+widgets to library calls and turns library errors into one-line messages.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
+import html
 import os
+import shutil
 import sys
 import tempfile
+import uuid
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no network calls from a machine that may have none
 
 import gradio as gr  # noqa: E402
+import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT))  # `python app/gradio_app.py` from anywhere still finds dcgan
 
 import dcgan  # noqa: E402
 from dcgan import latent as L  # noqa: E402
 from dcgan.errors import DcganError  # noqa: E402
-from dcgan.media import grid, save_animation, save_png, upscale  # noqa: E402
+from dcgan.media import grid, save_animation, upscale  # noqa: E402
 
 DEFAULT = ROOT / "checkpoints" / "mnist-32.pt"
-OUT = Path(tempfile.mkdtemp(prefix="dcgan-gradio-"))
+OUT = Path(tempfile.mkdtemp(prefix="dcgan-gradio-"))  # walk GIFs; PNGs go through Gradio's own cache
 N_SLIDERS = 6
+NO_TRUNCATION = 3.0  # the truncation slider's top end means "sample from the full N(0, I)"
+MAX_SEED = 2**31 - 1
+DATASETS = ("mnist", "digits", "emoji")  # the built-in real-image sets (no network needed)
+
+
+# -- errors and caches ----------------------------------------------------------------------------
+@contextlib.contextmanager
+def user_errors():
+    """Errors a user can cause (bad file, bad setting) become a one-line gr.Error, never a traceback."""
+    try:
+        yield
+    except gr.Error:
+        raise
+    except (DcganError, ValueError, OSError) as err:
+        line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise gr.Error(html.escape(line, quote=False), print_exception=False) from None
+
+
+def _version(path: str) -> tuple[str, float]:
+    file = Path(path)  # a retrained file at the same path is a new version; dcgan.load reports a missing one
+    return path, file.stat().st_mtime if file.is_file() else 0.0
 
 
 @functools.lru_cache(maxsize=8)
@@ -36,150 +63,274 @@ def _load(path: str, mtime: float) -> dcgan.Model:
 
 
 def model_at(path: str) -> dcgan.Model:
-    """The cached model for a path; library errors become a one-line gr.Error in the page."""
-    try:
-        return _load(path, Path(path).stat().st_mtime)
-    except (DcganError, OSError) as err:
-        raise gr.Error(str(err).splitlines()[0]) from None
+    """The shared, eval-mode Model for a file (loaded once per file version)."""
+    return _load(*_version(path))
 
 
 @functools.lru_cache(maxsize=8)
-def _directions(path: str) -> list:
-    return L.pca_directions(model_at(path).G, k=N_SLIDERS, n_samples=2000)
+def _directions(path: str, mtime: float) -> list[L.Direction]:
+    return L.pca_directions(_load(path, mtime).G, k=N_SLIDERS, n_samples=2000)
 
 
-def _png(images: torch.Tensor, name: str, *, nrow: int = 8) -> str:
-    scale = max(1, 128 // images.shape[-1]) if len(images) == 1 else max(1, 64 // images.shape[-1])
-    return str(save_png(upscale(grid(images, nrow=nrow, padding=2 if len(images) > 1 else 0), scale), OUT / name))
+_SLOW: dict = {}  # results that cost seconds (filters, UMAP), keyed by file version and settings
 
 
-def generate(seed: float, truncation: float, n: float, path: str = str(DEFAULT)) -> str:
-    """Endpoint /generate: a grid of n samples from a seed (truncation >= 3 means none). Returns a PNG path."""
-    model = model_at(path)
-    z = L.sample_z(int(n), model.config.nz, seed=int(seed), truncation=None if truncation >= 3 else truncation)
-    return _png(L.generate(model.G, z), f"generate-{int(seed)}-{int(n)}-{truncation}.png", nrow=max(1, round(int(n) ** 0.5)))
+def _cached(key: tuple, compute):
+    if key not in _SLOW:
+        if len(_SLOW) >= 32:
+            _SLOW.pop(next(iter(_SLOW)))  # forget the oldest
+        _SLOW[key] = compute()
+    return _SLOW[key]
+
+
+def _picture(images, *, target: int) -> np.ndarray:
+    """A crisp uint8 (H, W, 3) grid with each image upscaled to about `target` px (what page and API return)."""
+    n = len(images)
+    nrow = max(1, round(n**0.5))
+    return upscale(grid(images, nrow=nrow, padding=2 if n > 1 else 0), max(1, target // images.shape[-1]))
+
+
+def _no_d(model: dcgan.Model, what: str) -> None:
+    if model.D is None:
+        raise gr.Error(f"this file has no discriminator, so no {what}: upload a checkpoint that includes D",
+                       print_exception=False)
+
+
+# -- endpoints and handlers -----------------------------------------------------------------------
+def generate(seed: float, truncation: float, n: float, path: str = str(DEFAULT)) -> np.ndarray:
+    """Endpoint /generate: a grid of n samples from one seed (truncation 3 = none), as a PNG.
+
+    Each image is upscaled to 64 px (128 px when n is 1) so small models are readable.
+    """
+    with user_errors():
+        model = model_at(path)
+        trunc = None if truncation >= NO_TRUNCATION else float(truncation)
+        z = L.sample_z(int(n), model.config.nz, seed=int(seed), truncation=trunc)
+        return _picture(L.generate(model.G, z), target=128 if int(n) == 1 else 64)
+
+
+def _seeds(text: str) -> list[int]:
+    try:
+        seeds = [int(s) for s in text.replace(" ", "").split(",") if s]
+    except ValueError:
+        raise gr.Error("seeds must be whole numbers separated by commas, e.g. 0, 1, 2", print_exception=False) from None
+    if len(seeds) < 2 or not all(0 <= s <= MAX_SEED for s in seeds):
+        raise gr.Error(f"a walk needs at least two seeds, each between 0 and {MAX_SEED}", print_exception=False)
+    return seeds
 
 
 def walk(seeds: str, steps: float, mode: str, path: str = str(DEFAULT)) -> str:
-    """Endpoint /walk: a looping GIF through keyframes given as comma-separated seeds. Returns a GIF path."""
-    model = model_at(path)
-    try:
-        keys = [int(s) for s in seeds.replace(" ", "").split(",") if s]
-    except ValueError:
-        raise gr.Error("seeds must be whole numbers separated by commas, e.g. 0, 1, 2") from None
-    if len(keys) < 2:
-        raise gr.Error("a walk needs at least two seeds")
-    z = torch.stack([L.sample_z(1, model.config.nz, seed=s)[0] for s in keys])
-    frames = L.walk_frames(model.G, z, int(steps), mode=mode)
-    name = f"walk-{'-'.join(map(str, keys))}-{int(steps)}-{mode}.gif"
-    return str(save_animation(frames, OUT / name, fps=12, scale=max(1, 128 // model.config.image_size)))
+    """Endpoint /walk: a looping GIF through keyframes given as comma-separated seeds.
+
+    Frames: `steps` per segment between consecutive keyframes, plus the last keyframe; lerp or slerp.
+    """
+    keys = _seeds(seeds)
+    with user_errors():
+        model = model_at(path)
+        z = torch.cat([L.sample_z(1, model.config.nz, seed=s) for s in keys])  # (K, nz): keyframe i = seed i's sample
+        frames = L.walk_frames(model.G, z, int(steps), mode=mode)
+        scale = max(1, 128 // model.config.image_size)
+        return str(save_animation(frames, OUT / f"walk-{uuid.uuid4().hex[:12]}.gif", fps=12, scale=scale))
 
 
-def slide(path: str, seed: float, *strengths: float) -> tuple[str, str]:
-    model = model_at(path)
-    z = L.sample_z(1, model.config.nz, seed=int(seed))[0]
-    for direction, s in zip(_directions(path), strengths):
-        z = L.apply_direction(z, direction, s)
-    images, scores = model.render(z[None])
-    path = save_png(upscale(images[0], max(1, 256 // model.config.image_size)), OUT / f"slide-{os.getpid()}-{hash(strengths)}.png")
-    return str(path), f"D's verdict: {scores[0]:.3f}"
+def _verdict(score: float, loss: str) -> str:
+    if np.isnan(score):
+        return "This file has no discriminator, so D gives no verdict."
+    if loss == "bce":
+        return f"D(x) = {score:.3f}: D's probability that this image is real"
+    return f"D's score: {score:.2f} (higher means more real)"
 
 
-def filters(path: str, layer: str, steps: float) -> str:
+def slide(path: str, seed: float, *strengths: float) -> tuple[np.ndarray, str]:
+    """The sample for `seed` moved along the PCA directions by the slider strengths (in standard deviations)."""
+    with user_errors():
+        model = model_at(path)
+        z = L.sample_z(1, model.config.nz, seed=int(seed))[0]
+        for direction, strength in zip(_directions(*_version(path)), strengths):
+            z = L.apply_direction(z, direction, strength)
+        images, scores = model.render(z[None])  # uint8 (1, H, W, C), (1,)
+        image = upscale(images[0], max(1, 256 // model.config.image_size))
+        return (image[..., 0] if image.shape[-1] == 1 else image), _verdict(float(scores[0]), model.config.loss)
+
+
+def filters(path: str, layer: str, count: float, steps: float, progress=gr.Progress()) -> np.ndarray:
+    """Images that excite channels 0..count-1 of a D layer most (gradient ascent, dcgan.filters)."""
     from dcgan.filters import FilterSettings, visualise_layer
 
-    model = model_at(path)
-    if model.D is None:
-        raise gr.Error("this file has no discriminator")
-    images = visualise_layer(model.D, layer, channels=range(16), settings=FilterSettings(steps=int(steps)))
-    return _png(images, f"filters-{layer}-{int(steps)}.png")
+    with user_errors():
+        model = model_at(path)
+        _no_d(model, "filters")
+
+        def compute():
+            return visualise_layer(model.D, layer, channels=range(int(count)), settings=FilterSettings(steps=int(steps)),
+                                   progress=lambda i, n: progress((i, n), desc="Gradient ascent"))
+
+        images = _cached(("filters", *_version(path), layer, int(count), int(steps)), compute)
+        return _picture(images, target=64)
 
 
-def umap_plot(path: str, n: float):
+def umap_plot(path: str, source: str, n: float, color_by: str, progress=gr.Progress()):
+    """A Plotly UMAP map of D's features for n real images and n samples (umap is imported only here)."""
     from dcgan.data import load_data
     from dcgan.embed import feature_map, umap_figure
 
-    model = model_at(path)
-    if model.D is None:
-        raise gr.Error("this file has no discriminator")
-    source = model.config.dataset if model.config.dataset in ("mnist", "digits", "emoji") else "mnist"
-    data = load_data(source, image_size=model.config.image_size, channels=model.config.channels)
-    table, _ = feature_map(model, data, n=int(n))
-    return umap_figure(table, color_by="label" if data.labels is not None else "kind", with_thumbnails=False)
+    with user_errors():
+        model = model_at(path)
+        _no_d(model, "feature map")
 
+        def compute():
+            progress(0.0, desc=f"Loading {source}")
+            data = load_data(source, image_size=model.config.image_size, channels=model.config.channels)
+            return feature_map(model, data, n=int(n), status=lambda msg: progress(0.5, desc=msg))[0]
 
-def upload(file) -> tuple[str, str]:
-    if file is None:
-        return str(DEFAULT), describe(str(DEFAULT))
-    path = str(file) if isinstance(file, (str, Path)) else file.name
-    model_at(path)  # validates, raising a one-line gr.Error for a bad file
-    return path, describe(path)
+        table = _cached(("umap", *_version(path), source, int(n)), compute)
+        return umap_figure(table, color_by=color_by, with_thumbnails=False)
 
 
 def describe(path: str) -> str:
-    cfg = model_at(path).config
-    return f"**{Path(path).name}**: {cfg.image_size}x{cfg.image_size}, {cfg.channels} channel(s), nz {cfg.nz}, loss {cfg.loss}"
+    """One Markdown line about the loaded model."""
+    model = model_at(path)
+    cfg = model.config
+    d = "with D" if model.D is not None else "G only"
+    return (f"**{html.escape(Path(path).name)}**: {cfg.image_size}x{cfg.image_size}, {cfg.channels} channel(s), "
+            f"nz {cfg.nz}, loss {cfg.loss}, {d}")
+
+
+def _layers(model: dcgan.Model, **kwargs) -> gr.Dropdown:
+    names = model.D.layer_names if model.D is not None else []
+    return gr.Dropdown(choices=names, value=names[0] if names else None, **kwargs)
+
+
+def _dataset_for(model: dcgan.Model) -> str:
+    return model.config.dataset if model.config.dataset in DATASETS else "mnist"
+
+
+def use_checkpoint(path: str) -> tuple:
+    """Switch every tab to the checkpoint at `path` once dcgan.load accepts it; a bad file raises a one-line gr.Error."""
+    with user_errors():
+        model = model_at(path)
+        return path, describe(path), _layers(model), gr.Dropdown(choices=list(DATASETS), value=_dataset_for(model))
+
+
+def upload(file: str) -> tuple:
+    """Keep a copy of an uploaded checkpoint (Gradio's cache is cleaned hourly) and switch to it.
+
+    A bad file leaves the current model in place: the copy is removed and gr.Error says why.
+    """
+    copy = OUT / "uploads" / uuid.uuid4().hex[:12] / Path(file).name  # keeps the user's file name for messages
+    copy.parent.mkdir(parents=True)
+    shutil.copyfile(file, copy)
+    try:
+        return use_checkpoint(str(copy))
+    except gr.Error:
+        shutil.rmtree(copy.parent)
+        raise
+
+
+# -- layout ---------------------------------------------------------------------------------------
+def _generate_tab(checkpoint: gr.State) -> None:
+    with gr.Row():
+        seed = gr.Number(0, label="Seed", precision=0, minimum=0, maximum=MAX_SEED)
+        trunc = gr.Slider(0.2, NO_TRUNCATION, NO_TRUNCATION, step=0.1, label="Truncation (3 = none)",
+                          info="Resample z entries beyond this many standard deviations: lower = safer, less varied")
+        n = gr.Slider(1, 64, 16, step=1, label="Images")
+    out = gr.Image(label="Samples", type="numpy", format="png", elem_id="generate-image")
+    gr.Button("Generate", variant="primary").click(generate, [seed, trunc, n, checkpoint], out, api_name="generate")
+
+
+def _slider_tab(demo: gr.Blocks, checkpoint: gr.State) -> tuple[list, list]:
+    gr.Markdown("Each slider moves z along one GANSpace direction (PCA of G's first block, carried back to z), "
+                "in standard deviations.")
+    seed = gr.Number(0, label="Seed", precision=0, minimum=0, maximum=MAX_SEED)
+    with gr.Row():
+        with gr.Column():
+            sliders = [gr.Slider(-3, 3, 0, step=0.1, label=f"PC{i + 1}", elem_id=f"pc{i + 1}") for i in range(N_SLIDERS)]
+        with gr.Column():
+            image = gr.Image(label="G(z)", type="numpy", format="png", elem_id="slider-image")
+            verdict = gr.Markdown()
+    inputs, outputs = [checkpoint, seed, *sliders], [image, verdict]
+    for widget in [seed, *sliders]:
+        widget.change(slide, inputs, outputs, trigger_mode="always_last", api_visibility="private")
+    demo.load(slide, inputs, outputs, api_visibility="private")
+    return inputs, outputs
+
+
+def _walk_tab(checkpoint: gr.State) -> None:
+    with gr.Row():
+        seeds = gr.Textbox("0, 1, 2, 3", label="Keyframe seeds", info="comma-separated; repeat the first to loop")
+        steps = gr.Slider(2, 32, 12, step=1, label="Steps between keyframes")
+        mode = gr.Radio(["slerp", "lerp"], value="slerp", label="Interpolation")
+    gif = gr.Image(label="Walk", type="filepath", elem_id="walk-image")
+    gr.Button("Walk", variant="primary").click(walk, [seeds, steps, mode, checkpoint], gif, api_name="walk")
+
+
+def _filters_tab(checkpoint: gr.State, model: dcgan.Model) -> gr.Dropdown:
+    gr.Markdown("Starting from faint noise, gradient ascent changes each image to maximise one channel's mean "
+                "activation in D (frozen, eval mode).")
+    with gr.Row():
+        layer = _layers(model, label="D layer")
+        count = gr.Slider(1, 32, 16, step=1, label="Channels (from channel 0)")
+        steps = gr.Slider(16, 256, 64, step=16, label="Steps")
+    out = gr.Image(label="What each channel responds to", type="numpy", format="png", elem_id="filters-image")
+    gr.Button("Visualise").click(filters, [checkpoint, layer, count, steps], out, api_visibility="private")
+    return layer
+
+
+def _umap_tab(checkpoint: gr.State, model: dcgan.Model) -> gr.Dropdown:
+    gr.Markdown("D's features for real images and samples, laid out by UMAP: clusters are what D tells apart.")
+    with gr.Row():
+        source = gr.Dropdown(list(DATASETS), value=_dataset_for(model), label="Real images from")
+        n = gr.Slider(100, 2000, 300, step=100, label="Real images (and as many samples)")
+        color_by = gr.Radio(["kind", "label", "score"], value="kind", label="Colour by")
+    plot = gr.Plot(elem_id="umap-plot")
+    gr.Button("Map D's features (the first run compiles UMAP: 10-40 s)").click(
+        umap_plot, [checkpoint, source, n, color_by], plot, api_visibility="private")
+    return source
 
 
 def build(default: Path = DEFAULT) -> gr.Blocks:
-    with gr.Blocks(title="DCGAN Explorer") as demo:
+    """The whole page; `default` is the checkpoint every session starts with."""
+    model = model_at(str(default))
+    with gr.Blocks(title="DCGAN Explorer", delete_cache=(3600, 3600)) as demo:
         checkpoint = gr.State(str(default))
         gr.Markdown("# DCGAN Explorer\nGenerate, slide through latent space, walk, and look inside D.")
         with gr.Row():
-            file = gr.File(label="Upload a checkpoint (.pt, .pth, .safetensors)", file_types=[".pt", ".pth", ".safetensors"])
-            info = gr.Markdown(describe(str(default)))
-        file.upload(upload, [file], [checkpoint, info], api_visibility="private")
+            file = gr.File(label="Upload a checkpoint (.pt, .pth, .safetensors)", height=140,
+                           file_types=[".pt", ".pth", ".safetensors"], elem_id="checkpoint-upload")
+            with gr.Column():
+                info = gr.Markdown(describe(str(default)), elem_id="model-info")
+                back = gr.Button(f"Back to {default.name}", size="sm")
         with gr.Tab("Generate"):
-            with gr.Row():
-                seed = gr.Number(0, label="Seed", precision=0)
-                trunc = gr.Slider(0.2, 3.0, 3.0, step=0.1, label="Truncation (3 = none)")
-                n = gr.Slider(1, 64, 16, step=1, label="Images")
-            out = gr.Image(label="Samples", type="filepath")
-            gr.Button("Generate", variant="primary").click(generate, [seed, trunc, n, checkpoint], out, api_name="generate")
+            _generate_tab(checkpoint)
         with gr.Tab("Latent sliders"):
-            s_seed = gr.Number(0, label="Seed", precision=0)
-            with gr.Row():
-                with gr.Column():
-                    sliders = [gr.Slider(-3, 3, 0, step=0.1, label=f"PC{i + 1}", elem_id=f"pc{i + 1}") for i in range(N_SLIDERS)]
-                with gr.Column():
-                    big = gr.Image(label="G(z)", type="filepath", elem_id="slider-image")
-                    verdict = gr.Markdown()
-            inputs = [checkpoint, s_seed, *sliders]
-            for widget in [s_seed, *sliders]:
-                widget.change(slide, inputs, [big, verdict], trigger_mode="always_last", api_visibility="private")
-            demo.load(slide, inputs, [big, verdict], api_visibility="private")
+            slide_inputs, slide_outputs = _slider_tab(demo, checkpoint)
         with gr.Tab("Walk"):
-            with gr.Row():
-                seeds = gr.Textbox("0, 1, 2, 3", label="Keyframe seeds")
-                steps = gr.Slider(2, 32, 12, step=1, label="Steps between keyframes")
-                mode = gr.Radio(["slerp", "lerp"], value="slerp", label="Interpolation")
-            gif = gr.Image(label="Walk", type="filepath")
-            gr.Button("Walk", variant="primary").click(walk, [seeds, steps, mode, checkpoint], gif, api_name="walk")
+            _walk_tab(checkpoint)
         with gr.Tab("Filters"):
-            with gr.Row():
-                layer = gr.Dropdown(["layer1", "layer2", "layer3"], value="layer1", label="D layer")
-                f_steps = gr.Slider(16, 256, 64, step=16, label="Steps")
-            f_out = gr.Image(label="What the first 16 channels respond to", type="filepath")
-            gr.Button("Visualise").click(filters, [checkpoint, layer, f_steps], f_out, api_visibility="private")
+            layer = _filters_tab(checkpoint, model)
         with gr.Tab("UMAP"):
-            u_n = gr.Slider(100, 2000, 300, step=100, label="Real images (and as many samples)")
-            plot = gr.Plot()
-            gr.Button("Map D's features (the first run compiles UMAP: 10-20 s)").click(
-                umap_plot, [checkpoint, u_n], plot, api_visibility="private")
+            source = _umap_tab(checkpoint, model)
+        switched = [checkpoint, info, layer, source]
+        uploaded = file.upload(upload, [file], switched, show_progress="hidden", api_visibility="private")
+        for outcome in (uploaded.success, uploaded.failure):  # empty the slot for the next upload (.then skips failures)
+            outcome(lambda: None, None, file, api_visibility="private")
+        uploaded.success(slide, slide_inputs, slide_outputs, api_visibility="private")
+        back.click(lambda: use_checkpoint(str(default)), None, switched, api_visibility="private").success(
+            slide, slide_inputs, slide_outputs, api_visibility="private")
     return demo
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m app.gradio_app", description="DCGAN Explorer in Gradio")
-    parser.add_argument("--checkpoint", default=str(DEFAULT))
+    parser.add_argument("--checkpoint", default=str(DEFAULT), help="model every session starts with")
     parser.add_argument("--port", type=int, default=7860)
-    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (0.0.0.0 exposes it to your network)")
     args = parser.parse_args(argv)
     try:
-        dcgan.load(args.checkpoint)
-    except DcganError as err:
-        sys.exit(f"error: {err}")
-    build(Path(args.checkpoint)).launch(server_name=args.host, server_port=args.port, share=False, show_error=True)
+        demo = build(Path(args.checkpoint))
+    except (DcganError, OSError) as err:
+        sys.exit(f"error: {str(err).splitlines()[0]}")
+    demo.launch(server_name=args.host, server_port=args.port, share=False, show_error=True, max_file_size="200mb")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,5 @@
-"""The Gradio front end: its named API endpoints answer gradio_client on a loopback port."""
-import subprocess
-import sys
+"""The Gradio front end: named API endpoints answer gradio_client on a loopback port; handlers refuse bad files cleanly."""
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -14,6 +13,23 @@ def gradio_url():
         yield url + "/"
 
 
+@pytest.fixture(scope="module")
+def ga():
+    import sys
+
+    sys.path.insert(0, str(ROOT))  # `app` is a package at the repo root, also under a bare `pytest`
+    import app.gradio_app as ga
+
+    return ga
+
+
+@pytest.fixture
+def junk(tmp_path):
+    path = tmp_path / "junk.pt"
+    path.write_text("not a checkpoint")
+    return path
+
+
 def test_generate_endpoint_sizes_and_seeds(gradio_url):
     from gradio_client import Client
 
@@ -21,20 +37,62 @@ def test_generate_endpoint_sizes_and_seeds(gradio_url):
     a = client.predict(0, 3.0, 4, api_name="/generate")
     b = client.predict(1, 3.0, 4, api_name="/generate")
     img_a, img_b = Image.open(a), Image.open(b)
+    assert img_a.format == "PNG"
     assert img_a.size == (2 * (2 * 32 + 3 * 2),) * 2  # a 2x2 grid of 32 px images, 2 px padding, upscaled x2
     assert img_a.tobytes() != img_b.tobytes()
+    assert Image.open(client.predict(0, 3.0, 4, api_name="/generate")).tobytes() == img_a.tobytes()  # seeded
 
 
 def test_walk_endpoint_returns_a_gif(gradio_url):
     from gradio_client import Client
 
     gif = Image.open(Client(gradio_url, verbose=False).predict("0, 1, 2", 4, "slerp", api_name="/walk"))
-    assert gif.n_frames == 9 and gif.size == (128, 128)
+    assert gif.format == "GIF" and gif.n_frames == 9 and gif.size == (128, 128)  # 2 segments x 4 steps + the last key
 
 
-def test_bad_checkpoint_is_refused_at_start(tmp_path):
-    junk = tmp_path / "junk.pt"
-    junk.write_text("nope")
-    r = subprocess.run([sys.executable, "-m", "app.gradio_app", "--checkpoint", str(junk)], cwd=ROOT,
-                       capture_output=True, text=True, timeout=120)
-    assert r.returncode != 0 and r.stderr.strip().startswith("error:") and "Traceback" not in r.stderr
+def test_endpoint_errors_are_one_line_messages(gradio_url):
+    from gradio_client import Client
+
+    with pytest.raises(Exception, match="at least two seeds") as info:
+        Client(gradio_url, verbose=False).predict("7", 4, "slerp", api_name="/walk")
+    assert "Traceback" not in str(info.value)
+
+
+def test_bad_checkpoint_is_refused_at_start(ga, junk):
+    with pytest.raises(SystemExit) as info:
+        ga.main(["--checkpoint", str(junk)])
+    message = str(info.value.code)
+    assert message.startswith("error:") and "junk.pt" in message and "\n" not in message
+
+
+def test_bad_upload_is_refused_and_a_good_one_switches_model(ga, junk, tiny_checkpoint):
+    import dcgan
+
+    with pytest.raises(ga.gr.Error) as info:
+        ga.upload(str(junk))
+    assert "junk.pt" in info.value.message and "\n" not in info.value.message
+    assert not list((ga.OUT / "uploads").glob("*/junk.pt"))  # the refused copy is not kept
+    path, text, layers, source = ga.upload(str(tiny_checkpoint))
+    assert Path(path).read_bytes() == tiny_checkpoint.read_bytes() and "16x16" in text
+    assert [c[0] for c in layers.choices] == dcgan.load(tiny_checkpoint).D.layer_names
+    assert source.value == "digits"  # the tiny model was trained on scikit-learn digits
+    grid = ga.generate(0, 3.0, 4, path)
+    assert grid.shape == (4 * (2 * 16 + 3 * 2), 4 * (2 * 16 + 3 * 2), 3)  # 16 px images upscaled x4
+
+
+def test_sliders_and_filters_on_a_tiny_model(ga, tiny_checkpoint):
+    path = str(tiny_checkpoint)
+    still, caption = ga.slide(path, 0, *[0.0] * ga.N_SLIDERS)
+    moved, _ = ga.slide(path, 0, 2.5, *[0.0] * (ga.N_SLIDERS - 1))
+    assert still.shape == moved.shape == (256, 256) and (still != moved).any()
+    assert caption.startswith("D(x) = ")
+    images = ga.filters(path, "layer1", 4, 16, progress=lambda *a, **k: None)
+    assert images.shape == (4 * (2 * 16 + 3 * 2),) * 2 + (3,)  # 4 channels in a 2x2 grid
+    with pytest.raises(ga.gr.Error, match="channels must be in"):
+        ga.filters(path, "layer1", 32, 16, progress=lambda *a, **k: None)  # layer1 of ndf=8 has 8 channels
+
+
+def test_umap_tab_maps_real_and_generated_images(ga, tiny_checkpoint):
+    fig = ga.umap_plot(str(tiny_checkpoint), "digits", 100, "kind", progress=lambda *a, **k: None)
+    assert {t.name for t in fig.data} == {"real", "generated"}
+    assert sum(len(t.x) for t in fig.data) == 200  # 100 real digits and 100 samples
