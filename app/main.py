@@ -20,6 +20,7 @@ pages = [
     st.Page("views/train.py", title="Train", icon=":material/model_training:"),
 ]
 page = st.navigation(pages)
+st.html("<style>[data-testid='stMainBlockContainer'] { padding-top: 3rem; }</style>")  # less empty space above titles
 st.sidebar.title("DCGAN Explorer")
 with core.guard():
     core.model_picker()

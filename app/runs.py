@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,6 +57,21 @@ class Run:
                 break
         return rows
 
+    def target_epochs(self) -> int | None:
+        args = self.info.get("args", [])
+        return int(args[args.index("--epochs") + 1]) if "--epochs" in args[:-1] else None
+
+    def completed_epochs(self) -> int:
+        """Epochs finished so far: each writes its samples/epoch_NNN.png just before last.pt."""
+        sample = self.latest_sample()
+        return int(sample.stem.split("_")[-1]) if sample else 0
+
+    def state(self) -> str:
+        if self.running():
+            return "running"
+        target = self.target_epochs()
+        return "finished" if target and self.completed_epochs() >= target else "stopped"
+
     def latest_sample(self) -> Path | None:
         samples = sorted((self.folder / "samples").glob("epoch_*.png"))
         return samples[-1] if samples else None
@@ -79,6 +95,7 @@ class Run:
         with open(self.folder / "output.txt", "ab") as out:
             proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                     start_new_session=True)
+        threading.Thread(target=proc.wait, daemon=True).start()  # reap it when it ends: no zombie in the server
         (self.folder / "run.json").write_text(json.dumps({"pid": proc.pid, "args": args}))
 
 

@@ -10,27 +10,45 @@ import torch
 from torch import nn
 
 
-def _size_rule(module: nn.Module, i: int) -> str:
+def output_size(module: nn.Module, i: int) -> int:
+    """Spatial output size of a square (transposed) convolution for input size i."""
     k, s, p = module.kernel_size[0], module.stride[0], module.padding[0]
     if isinstance(module, nn.ConvTranspose2d):
-        return f"o = s(i-1)+k-2p = {s}({i}-1)+{k}-2*{p} = {s * (i - 1) + k - 2 * p}"
-    return f"o = (i+2p-k)/s+1 = ({i}+2*{p}-{k})/{s}+1 = {(i + 2 * p - k) // s + 1}"
+        return s * (i - 1) + k - 2 * p
+    return (i + 2 * p - k) // s + 1
+
+
+def size_rule(module: nn.Module, i: int) -> str:
+    """The size formula with this layer's numbers filled in, e.g. 'o = 2·(16 − 1) + 4 − 2·1 = 32'."""
+    k, s, p = module.kernel_size[0], module.stride[0], module.padding[0]
+    if isinstance(module, nn.ConvTranspose2d):
+        return f"o = s(i − 1) + k − 2p = {s}·({i} − 1) + {k} − 2·{p} = {output_size(module, i)}"
+    return f"o = ⌊(i + 2p − k) / s⌋ + 1 = ⌊({i} + 2·{p} − {k}) / {s}⌋ + 1 = {output_size(module, i)}"
 
 
 @torch.no_grad()
 def layer_table(net: nn.Module, example: torch.Tensor) -> list[dict]:
-    """One row per layer of net.main: index, type, output shape (C x H x W), parameters, size rule."""
+    """One row per layer of net.main: layer, type, output shape (C x H x W), parameters, size rule.
+
+    The example is run through the layers one by one, so the shapes are measured, not assumed;
+    the size rule is computed from the layer's own k, s, p and must agree with them.
+    """
     rows, x = [], example
     for index, module in enumerate(net.main):
         size_in = x.shape[-1]
-        x = module(x.clone() if isinstance(module, (nn.ReLU, nn.LeakyReLU)) else x)
+        x = module(x.clone() if isinstance(module, (nn.ReLU, nn.LeakyReLU)) else x)  # in-place activations
         is_conv = isinstance(module, (nn.Conv2d, nn.ConvTranspose2d))
+        kind = type(module).__name__
+        if is_conv:
+            kind += f" {module.kernel_size[0]}x{module.kernel_size[0]}, stride {module.stride[0]}, pad {module.padding[0]}"
+        elif isinstance(module, nn.LeakyReLU):
+            kind += f"({module.negative_slope})"
         rows.append({
             "layer": f"main.{index}",
-            "type": type(module).__name__ + (f" {module.kernel_size[0]}x{module.kernel_size[0]}, stride {module.stride[0]}" if is_conv else ""),
+            "type": kind,
             "output": " x ".join(str(d) for d in x.shape[1:]),
             "parameters": sum(p.numel() for p in module.parameters()),
-            "size rule": _size_rule(module, size_in) if is_conv else "",
+            "size rule": size_rule(module, size_in) if is_conv else "",
         })
     return rows
 
@@ -41,5 +59,6 @@ def architecture(model) -> dict[str, list[dict]]:
     device = next(model.G.parameters()).device
     tables = {"Generator": layer_table(model.G, torch.zeros(1, cfg.nz, 1, 1, device=device))}
     if model.D is not None:
-        tables["Discriminator"] = layer_table(model.D, torch.zeros(1, cfg.channels, cfg.image_size, cfg.image_size, device=device))
+        image = torch.zeros(1, cfg.channels, cfg.image_size, cfg.image_size, device=device)
+        tables["Discriminator"] = layer_table(model.D, image)
     return tables

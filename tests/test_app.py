@@ -1,19 +1,26 @@
 """Every Streamlit page, run headless with AppTest on the bundled model: renders cleanly, reacts to its widgets."""
+import io
 import json
+import os
+import signal
 import time
 
+import numpy as np
+import pytest
+import torch
 from streamlit.testing.v1 import AppTest
 
-from helpers import ROOT
+from helpers import ROOT, reference_generator
 
 MAIN = str(ROOT / "app" / "main.py")
+SLOW = 240  # seconds for a run that fits UMAP (numba compiles on the first fit) or optimises filter images
 
 
-def open_page(page: str | None = None) -> AppTest:
-    at = AppTest.from_file(MAIN, default_timeout=180)
+def open_page(page: str | None = None, *, timeout: float = 30) -> AppTest:
+    at = AppTest.from_file(MAIN, default_timeout=30)
     at.run()
     if page:
-        at.switch_page(f"views/{page}.py").run()
+        at.switch_page(f"views/{page}.py").run(timeout=timeout)
     assert_clean(at)
     return at
 
@@ -27,79 +34,223 @@ def image_urls(at: AppTest) -> list[str]:
     return [img.proto.imgs[0].url for img in at.get("image")]
 
 
-def test_model_page_shows_samples_and_reacts_to_the_seed():
+def captions(at: AppTest) -> list[str]:
+    return [str(img.proto.imgs[0].caption) for img in at.get("image")]
+
+
+def big_image(at: AppTest) -> str:
+    """The slider page's big image: the one captioned with a score alone, after the picker's '#n · ...' samples."""
+    return next(img.proto.imgs[0].url for img in at.get("image")
+                if str(img.proto.imgs[0].caption).startswith("D(x) ="))
+
+
+# -- Model page ------------------------------------------------------------------------------------
+def test_model_page_shows_samples_with_scores_and_reacts_to_the_seed():
     at = open_page()
+    sample_captions = [c for c in captions(at) if c.startswith("D(x) =")]
+    assert len(sample_captions) == 16  # D's verdict under every sample
+    assert len(at.dataframe) == 2  # G and D layer tables
+    assert at.sidebar.selectbox(key="model_key").value == "mnist-32 (bundled)"
     before = image_urls(at)
-    assert len(before) == 16 and at.dataframe  # 16 samples, architecture tables
-    assert all("D(x) =" in str(img.proto.imgs[0].caption) for img in at.get("image"))  # D's verdict under each sample
     at.number_input(key="model_seed").set_value(7).run()
     assert_clean(at)
     assert image_urls(at) != before
 
 
-def test_sliders_page_moves_the_big_image():
+def _pth_bytes(module) -> bytes:
+    buf = io.BytesIO()
+    torch.save(module.state_dict(), buf)
+    return buf.getvalue()
+
+
+def _reference_discriminator(ndf=8, nc=1):
+    """pytorch/examples' DCGAN discriminator layout at 64x64 (keys main.0.weight ... main.11.weight)."""
+    from torch import nn
+
+    seq = nn.Sequential(
+        nn.Conv2d(nc, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, True),
+        nn.Conv2d(ndf, ndf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 2), nn.LeakyReLU(0.2, True),
+        nn.Conv2d(ndf * 2, ndf * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 4), nn.LeakyReLU(0.2, True),
+        nn.Conv2d(ndf * 4, ndf * 8, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 8), nn.LeakyReLU(0.2, True),
+        nn.Conv2d(ndf * 8, 1, 4, 1, 0, bias=False), nn.Sigmoid(),
+    )
+    wrapper = nn.Module()
+    wrapper.main = seq
+    return wrapper
+
+
+def test_uploads_load_a_reference_checkpoint_with_its_d_and_reject_junk():
+    at = open_page()
+    torch.manual_seed(0)
+    g = _pth_bytes(reference_generator(nz=16, ngf=8, nc=1))
+    at.file_uploader(key="ckpt_upload").set_value([("junk.pt", b"not a checkpoint" * 10, "application/octet-stream")]).run()
+    assert len(at.error) == 1 and "Could not load junk.pt" in at.error[0].value
+    assert at.sidebar.selectbox(key="model_key").value == "mnist-32 (bundled)"  # still on a working model
+    assert len([c for c in captions(at) if c.startswith("D(x) =")]) == 16
+
+    at.file_uploader(key="ckpt_upload").set_value([("netG_epoch_3.pth", g, "application/octet-stream")]).run()
+    assert_clean(at)
+    picked = at.sidebar.selectbox(key="model_key").value
+    assert picked == "netG_epoch_3.pth (uploaded, 64px, G only)"
+    assert any("64 × 64 px" in m.value and "no discriminator" in m.value for m in at.markdown)
+    assert len([c for c in captions(at) if c == "no D in this file"]) == 16  # it generates
+    at.switch_page("views/filters.py").run()
+    assert at.warning and "no discriminator" in at.warning[0].value  # pages that need D say so, no error
+
+    at.switch_page("views/model.py").run()
+    d = _pth_bytes(_reference_discriminator())
+    at.file_uploader(key="ckpt_upload").set_value([("netG_epoch_5.pth", g, "application/octet-stream"),
+                                                   ("netD_epoch_5.pth", d, "application/octet-stream")]).run()
+    assert_clean(at)
+    assert at.sidebar.selectbox(key="model_key").value == "netG_epoch_5.pth (uploaded, 64px)"  # G and D, one model
+    assert len([c for c in captions(at) if c.startswith("D(x) =")]) == 16
+
+
+# -- Latent sliders ------------------------------------------------------------------------------------
+def test_sliders_move_the_big_image_and_the_strip_follows_the_last_slider():
     at = open_page("sliders")
-    pc1 = next(s for s in at.slider if s.label.startswith("PC1"))
-    big_before = image_urls(at)[8]  # after the picker's 8 samples
-    pc1.set_value(2.0).run()
+    before = big_image(at)
+    at.slider(key=next(s.key for s in at.slider if s.label.startswith("PC2"))).set_value(2.0).run()
     assert_clean(at)
-    assert image_urls(at)[8] != big_before
-    assert any(m.value.startswith("**Along PC1") for m in at.markdown)
+    assert big_image(at) != before
+    assert any(m.value.startswith("**Along PC2") for m in at.markdown)
+    strip = [c for c in captions(at) if "σ ·" in c]
+    assert [c.split(" ")[0] for c in strip] == ["-2σ", "-1σ", "+0σ", "+1σ", "+2σ"]
+    at.button(key="reset").click().run()
+    assert big_image(at) == before and all(s.value == 0.0 for s in at.slider if s.key.startswith("slider:"))
 
 
-def test_walk_page_reacts_to_steps():
+def test_a_saved_z_loads_back_and_an_attribute_becomes_a_slider():
+    at = open_page("sliders")
+    before = big_image(at)
+    z = np.random.default_rng(1).standard_normal(100).astype(np.float32)
+    at.file_uploader(key="z_upload").set_value(("z.json", json.dumps(z.tolist()).encode(), "application/json")).run()
+    assert_clean(at)
+    assert big_image(at) != before
+    wrong = io.BytesIO()
+    np.save(wrong, np.zeros(7, np.float32))
+    at.file_uploader(key="z_upload").set_value(("short.npy", wrong.getvalue(), "application/octet-stream")).run()
+    assert at.error and "this model's z has 100 numbers" in at.error[0].value
+    at.multiselect(key="attr_with").set_value([1, 2]).run()
+    at.multiselect(key="attr_without").set_value([3]).run()
+    at.text_input(key="attr_name").set_value("slant").run()
+    at.button(key="attr_add").click().run()
+    assert any(s.label == "slant" for s in at.slider)
+
+
+# -- Walks --------------------------------------------------------------------------------------------
+def test_walk_reacts_to_steps_keyframes_and_loop():
     at = open_page("walk")
-    assert any("37 frames" in str(img.proto.imgs[0].caption) for img in at.get("image"))  # 3 segments x 12 + 1
+    assert any("37 frames" in c for c in captions(at))  # 4 keyframes: 3 segments x 12 + 1
     at.slider(key="walk_steps").set_value(4).run()
+    assert any("13 frames" in c for c in captions(at))
+    at.checkbox(key="walk_loop").check().run()
+    assert any("17 frames" in c for c in captions(at))  # back to the first: one more segment
+    at.multiselect(key="walk_pick").set_value([5]).run()
+    at.checkbox(key="walk_loop").uncheck().run()
+    assert at.warning and "at least two keyframes" in at.warning[0].value
+    two = np.random.default_rng(2).standard_normal((2, 100))
+    at.file_uploader(key="walk_z_upload").set_value(("two.json", json.dumps(two.tolist()).encode(), "application/json")).run()
     assert_clean(at)
-    assert any("13 frames" in str(img.proto.imgs[0].caption) for img in at.get("image"))
+    assert any("9 frames" in c for c in captions(at))  # sample #5 then the two saved z's
+    assert any("two.json[1]" in c.value for c in at.caption)
 
 
-def test_arithmetic_page_changes_result_and_adds_a_direction():
+# -- Arithmetic -------------------------------------------------------------------------------------
+def test_arithmetic_result_follows_the_groups_and_becomes_a_slider():
     at = open_page("arithmetic")
-    before = image_urls(at)[24]  # the result comes after the 24 samples
+    result = lambda: next(i.proto.imgs[0].url for i in at.get("image") if str(i.proto.imgs[0].caption).startswith("result"))  # noqa: E731
+    before = result()
     at.multiselect(key="arith_a").set_value([10, 11]).run()
     assert_clean(at)
-    assert image_urls(at)[24] != before
+    assert result() != before
+    at.text_input(key="arith_name").set_value("ten minus four").run()
     at.button(key="arith_add").click().run()
-    assert at.success and "A − B" in at.success[0].value
+    assert at.success and "ten minus four" in at.success[0].value
+    at.switch_page("views/sliders.py").run()
+    assert any(s.label == "ten minus four" for s in at.slider)
 
 
-def test_filters_page_switches_layer():
-    at = open_page("filters")
-    at.select_slider(key="filt_steps").set_value(32).run()
-    at.slider(key="filt_count").set_value(3).run()
-    at.selectbox(key="filt_layer").set_value("layer2").run()
+# -- Filters ----------------------------------------------------------------------------------------
+def test_filters_page_shows_channel_images_beside_real_examples_and_switches_layer():
+    at = AppTest.from_file(MAIN, default_timeout=SLOW)
+    at.run()
+    at.session_state["filt_steps"], at.session_state["filt_count"] = 32, 3  # a quick first optimisation
+    at.switch_page("views/filters.py").run()
     assert_clean(at)
-    captions = [str(img.proto.imgs[0].caption) for img in at.get("image")]
-    assert "layer2 · ch 0" in captions and len(at.get("image")) == 3 * 6
-
-
-def test_feature_map_page_builds_the_map_and_recolours():
-    at = open_page("feature_map")
-    at.select_slider(key="map_n").set_value(250).run()
+    assert captions(at)[0] == "layer2 · ch 0" and len(at.get("image")) == 3 * 6
+    at.selectbox(key="filt_layer").set_value("layer3").run()
     assert_clean(at)
-    charts = at.get("plotly_chart")
-    assert charts
-    before = json.loads(charts[0].proto.spec)["data"][0]["name"]
+    assert "layer3 · ch 2" in captions(at) and len(at.get("image")) == 3 * 6  # each channel + its 5 real images
+
+
+# -- Feature map ---------------------------------------------------------------------------------------
+def test_feature_map_builds_the_map_and_recolours():
+    at = AppTest.from_file(MAIN, default_timeout=SLOW)
+    at.run()
+    at.session_state["map_n"] = 250  # the smallest map
+    at.switch_page("views/feature_map.py").run()
+    assert_clean(at)
+    names = lambda: [t["name"] for t in json.loads(at.get("plotly_chart")[0].proto.spec)["data"]]  # noqa: E731
+    assert sorted(names()) == ["generated", "real"]
     at.radio(key="map_color").set_value("label").run()
     assert_clean(at)
-    after = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]["name"]
-    assert before != after
+    assert "generated" in names() and "7" in names()  # one trace per digit class
 
 
-def test_train_page_starts_a_background_run(tmp_path, monkeypatch):
+# -- Train ----------------------------------------------------------------------------------------
+@pytest.fixture
+def app_runs(tmp_path, monkeypatch):
     monkeypatch.setenv("DCGAN_APP_RUNS", str(tmp_path))
+    yield tmp_path
+    for info in tmp_path.glob("*/run.json"):  # never leave a training process behind
+        try:
+            os.killpg(json.loads(info.read_text())["pid"], signal.SIGKILL)
+        except (OSError, KeyError, ValueError):
+            pass
+
+
+def wait_for(condition, timeout: float = 120) -> None:
+    deadline = time.time() + timeout
+    while not condition():
+        assert time.time() < deadline, "timed out"
+        time.sleep(0.5)
+
+
+def _process_gone(folder) -> bool:
+    pid = json.loads((folder / "run.json").read_text())["pid"]
+    try:
+        os.kill(pid, 0)
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split()[2] == "Z"
+    except OSError:
+        return True
+
+
+def test_train_starts_stops_and_resumes_a_background_run(app_runs):
     at = open_page("train")
-    at.selectbox(key="train_data").set_value("digits").run()
-    at.selectbox(key="train_size").set_value(16).run()
-    at.number_input(key="train_epochs").set_value(1).run()
+    for key, value in (("train_data", "digits"), ("train_size", 16), ("train_batch", 64)):
+        at.selectbox(key=key).set_value(value).run()
+    at.number_input(key="train_epochs").set_value(50).run()
+    at.select_slider(key="train_width").set_value(8).run()
+    at.select_slider(key="train_nz").set_value(16).run()
     at.text_input(key="train_name").set_value("apptest").run()
     at.button(key="train_start").click().run()
     assert_clean(at)
     assert at.success and "Started apptest" in at.success[0].value
-    deadline = time.time() + 120
-    while time.time() < deadline and not (tmp_path / "apptest" / "last.pt").exists():
-        time.sleep(1)
-    assert (tmp_path / "apptest" / "last.pt").is_file()
-    assert (tmp_path / "apptest" / "log.jsonl").read_text().strip()
+    folder = app_runs / "apptest"
+    wait_for(lambda: (folder / "last.pt").is_file())  # the first epoch is done
+    at.run()
+    assert any("apptest** · running" in m.value for m in at.markdown)
+    at.button(key="stop-apptest").click().run()  # SIGINT to the run's process group
+    wait_for(lambda: _process_gone(folder), timeout=30)
+    at.run()
+    assert any("apptest** · stopped" in m.value for m in at.markdown)
+    assert "apptest (trained here)" in at.sidebar.selectbox(key="model_key").options
+    done = int(next(m.value for m in at.markdown if "apptest**" in m.value).split(" · ")[2].split(" ")[0])
+    at.number_input(key="more-apptest").set_value(done + 1).run()
+    at.button(key="resume-apptest").click().run()
+    wait_for(lambda: _process_gone(folder) and (folder / "samples" / f"epoch_{done + 1:03d}.png").is_file())
+    at.run()
+    assert_clean(at)
+    assert any(f"apptest** · finished · {done + 1} of {done + 1}" in m.value for m in at.markdown)

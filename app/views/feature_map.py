@@ -6,6 +6,8 @@ from app import core
 from dcgan.embed import feature_map, umap_figure
 from dcgan.features import linear_probe
 
+KIND_COLOURS = {"real": core.D_COLOUR, "generated": core.G_COLOUR}  # apart in both themes, unlike a palette's first two
+
 
 def build_map(model, mid: str, data, n: int):
     key = ("map", mid, data.name, n)
@@ -20,13 +22,14 @@ def build_map(model, mid: str, data, n: int):
 
 def probe_panel(model, mid: str, data) -> None:
     st.markdown("**Linear probe** (paper §5.1)")
-    st.caption("A linear SVM on D's pooled features, against raw pixels and an untrained D, on the same split.")
+    st.caption("How much of the class does D's feature space hold? A linear SVM on D's pooled features of real "
+               "images, against raw pixels and an untrained D, on the same split.")
     if data.labels is None:
         st.info("This data set has no labels to probe.")
         return
     key = ("probe", mid, data.name)
     cache = core.results()
-    if key not in cache and st.button("Run the probe (about a minute)", key="probe_run"):
+    if key not in cache and st.button("Run the probe (~1 min)", key="probe_run", icon=":material/play_arrow:"):
         with st.spinner("Fitting linear SVMs…"):
             cache[key] = linear_probe(model, data, n=1500, seed=0)
     if key in cache:
@@ -36,29 +39,27 @@ def probe_panel(model, mid: str, data) -> None:
         st.metric("Raw pixels", f"{pct['raw_pixels']:.1f}%", f"{pct['d_features'] - pct['raw_pixels']:+.1f} for D",
                   delta_color="off")
         st.metric("Untrained D", f"{pct['random_d']:.1f}%")
-        st.caption(f"{result.n_train} training / {result.n_test} test images.")
+        st.caption(f"Test accuracy; {result.n_train} training / {result.n_test} test images.")
 
 
-def selection_panel(model, table, rows: list[int]) -> None:
-    st.markdown(f"**{len(rows)} selected**")
+def selection_panel(model, mid: str, table, rows: list[int]) -> None:
+    st.markdown(f"**{len(rows)} selected**" + (" (the first 24 shown)" if len(rows) > 24 else ""))
     shown = rows[:24]
-    images = core.to_uint8(table.images[shown])
-    cols = st.columns(12)
-    for i, r in enumerate(shown):
-        label = table.kind[r] + (f" · {table.classes[table.label[r]]}" if table.label[r] >= 0 and table.classes else "")
-        core.show_image(images[i], f"{label} · {core.score_caption(table.score[r], model.config.loss)}", scale=2,
-                        container=cols[i % 12])
+    captions = []
+    for r in shown:
+        label = f" · {table.classes[table.label[r]]}" if table.label[r] >= 0 and table.classes else ""
+        captions.append(f"{table.kind[r]}{label} · {core.score_caption(table.score[r], model.config.loss)}")
+    core.show_images(core.to_uint8(table.images[shown]), captions, per_row=12, scale=core.thumb_scale(model.config))
     generated = [r for r in rows if table.kind[r] == "generated"]
     if not generated:
+        st.caption("Only real images selected: generated points can be sent to the slider and walk pages.")
         return
     c1, c2 = st.columns(2)
-    if c1.button("Send the first generated point to the sliders", key="send_slider"):
-        z = table.z[generated[0]].astype(np.float32)
-        st.session_state[f"z0:{st.session_state['map_mid']}"] = z
-        st.session_state["slider_z"] = z
+    if c1.button("Send the first generated point to the sliders", key="send_slider", icon=":material/tune:"):
+        core.set_slider_start(mid, table.z[generated[0]])
         st.success("Sent: open the Latent sliders page.")
     if c2.button(f"Send {min(8, len(generated))} generated points to the walk page", key="send_walk",
-                 disabled=len(generated) < 2):
+                 disabled=len(generated) < 2, icon=":material/route:"):
         st.session_state["walk_keyframes"] = table.z[generated[:8]].astype(np.float32)
         st.success("Sent: open the Walks page.")
 
@@ -66,30 +67,30 @@ def selection_panel(model, table, rows: list[int]) -> None:
 def main() -> None:
     st.title("Feature map")
     core.intro("D's features (each layer max-pooled to 4x4, as in the paper) for real images and samples, "
-               "flattened to 2-D with UMAP. If samples sit among real digits of the same class, D sees them alike. "
-               "Select points (box or lasso) to see their images.")
+               "flattened to 2-D with UMAP. If samples sit among real images of the same class, D sees them alike; "
+               "islands of only one kind show what D tells apart. Select points (box or lasso) to see their images.")
     model, mid = core.current_model()
-    st.session_state["map_mid"] = mid
     if model.D is None:
         st.warning("This file has no discriminator, so there are no D features to map.")
         return
     c1, c2, c3 = st.columns(3)
-    data = core.model_dataset(model, key="map_data")
-    n = c2.select_slider("Real images (and as many samples)", [250, 500, 1000, 2000], value=500, key="map_n")
+    data = core.model_dataset(model, key="map_data", container=c1)
+    n = c2.select_slider("Real images (and as many samples)", [250, 500, 1000, 2000], value=500, key="map_n",
+                         help="The first map compiles UMAP's numba code (10-20 s); later ones are faster, and cached.")
     color = c3.radio("Colour by", ["kind", "label", "score"], horizontal=True, key="map_color")
-    with c1:
-        st.caption("The first map compiles UMAP's numba code (10–20 s); later ones are faster and cached.")
     left, right = st.columns([3, 1])
     with left:
         table = build_map(model, mid, data, n)
         fig = umap_figure(table, color_by=color, with_thumbnails=False)
-        event = st.plotly_chart(fig, on_select="rerun", selection_mode=("points", "box", "lasso"), key=f"map:{mid}:{n}")
+        if color == "kind":
+            fig.for_each_trace(lambda t: t.update(marker_color=KIND_COLOURS.get(t.name)))
+        event = st.plotly_chart(fig, on_select="rerun", selection_mode=("points", "box", "lasso"), key=f"map:{mid}:{data.name}:{n}")
     with right:
         probe_panel(model, mid, data)
     points = event.selection.points if event and event.selection else []
     rows = sorted({int(p["customdata"][0]) for p in points if p.get("customdata")})
     if rows:
-        selection_panel(model, table, rows)
+        selection_panel(model, mid, table, rows)
 
 
 with core.guard():

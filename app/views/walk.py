@@ -1,4 +1,5 @@
 """Walks: travel through z between keyframes and watch the images morph; a smooth walk means G generalises."""
+import functools
 import tempfile
 from pathlib import Path
 
@@ -8,74 +9,113 @@ import streamlit as st
 import torch
 
 from app import core
+from app.common import read_z
 from dcgan import latent as L
 from dcgan.media import save_animation
 
+N_SAMPLES = 12
+
+
+def encode(frames: np.ndarray, suffix: str, scale: int, fps: int) -> bytes:
+    """The frames as the bytes of a .gif or .mp4 file (MP4 is encoded only when its button is clicked)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        return save_animation(frames, Path(tmp) / f"walk{suffix}", fps=fps, scale=scale).read_bytes()
+
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def animation_bytes(frames: np.ndarray, suffix: str, scale: int) -> bytes:
-    with tempfile.TemporaryDirectory() as tmp:
-        path = save_animation(frames, Path(tmp) / f"walk{suffix}", fps=12, scale=scale)
-        return path.read_bytes()
+def gif_bytes(frames: np.ndarray, scale: int, fps: int) -> bytes:
+    return encode(frames, ".gif", scale, fps)
 
 
-def keyframes(model) -> tuple[torch.Tensor, list[str]]:
-    """Keyframes from seeds, optionally starting at the slider page's z or points sent from the feature map."""
+def sample_keyframes(model) -> tuple[list[torch.Tensor], list[str]]:
+    """Keyframes picked, in order, from a seeded grid of samples."""
+    c1, c2 = st.columns([1, 3])
+    seed = c1.number_input("Seed for the samples", 0, 10**6, 0, key="walk_seed")
+    z = L.sample_z(N_SAMPLES, model.config.nz, seed=int(seed))
+    numbers = list(range(1, N_SAMPLES + 1))
+    picked = c2.multiselect("Keyframes from the samples below, in order", numbers, default=[1, 2, 3, 4], key="walk_pick")
+    with st.expander("Samples", expanded=True):
+        images, scores = core.render(model, z)
+        core.show_images(images, [f"#{i + 1} · {core.score_caption(s, model.config.loss)}" for i, s in enumerate(scores)],
+                         per_row=N_SAMPLES, scale=max(1, core.thumb_scale(model.config) // 2 + 1))
+    return [z[i - 1] for i in picked], [f"#{i}" for i in picked]
+
+
+def extra_keyframes(model) -> tuple[list[torch.Tensor], list[torch.Tensor], list[str], list[str]]:
+    """Saved z's: the slider page's current z (first), uploaded files and feature-map points (after the samples)."""
+    before, after, before_names, after_names = [], [], [], []
+    c1, c2 = st.columns(2)
+    slider_z = st.session_state.get("slider_z")
+    if slider_z is not None and slider_z.shape[0] == model.config.nz and c1.checkbox(
+            "Start from the slider page's z", key="walk_from_slider"):
+        before, before_names = [torch.from_numpy(slider_z)], ["slider z"]
     sent = st.session_state.get("walk_keyframes")
-    text = st.text_input("Keyframe seeds (comma-separated)", "0, 1, 2, 3", key="walk_seeds")
-    try:
-        seeds = [int(s) for s in text.replace(" ", "").split(",") if s]
-    except ValueError:
-        st.error("Seeds must be whole numbers separated by commas, e.g. 0, 1, 2.")
-        st.stop()
-    zs = [L.sample_z(1, model.config.nz, seed=s)[0] for s in seeds]
-    names = [f"seed {s}" for s in seeds]
-    if "slider_z" in st.session_state and st.checkbox("Start from the slider page's z", key="walk_from_slider"):
-        zs.insert(0, torch.from_numpy(st.session_state["slider_z"]))
-        names.insert(0, "slider z")
-    if sent is not None and len(sent) and st.checkbox(f"Use the {len(sent)} points sent from the feature map", value=True,
-                                                      key="walk_use_sent"):
-        zs, names = [torch.from_numpy(z) for z in sent], [f"map point {i + 1}" for i in range(len(sent))]
-    zs = [z for z in zs if z.shape[0] == model.config.nz]
-    return (torch.stack(zs) if zs else torch.empty(0, model.config.nz)), names
+    if sent is not None and sent.shape[-1] == model.config.nz and c2.checkbox(
+            f"Add the {len(sent)} points sent from the feature map", value=True, key="walk_use_sent"):
+        after += [torch.from_numpy(z) for z in sent]
+        after_names += [f"map point {i + 1}" for i in range(len(sent))]
+    uploads = st.file_uploader("Add saved z's (.npy or .json from the slider page; an array of several works too)",
+                               type=["npy", "json"], accept_multiple_files=True, key="walk_z_upload")
+    for upload in uploads or []:
+        try:
+            zs = read_z(upload.name, upload.getvalue(), model.config.nz)
+        except core.DcganError as err:
+            st.error(str(err), icon=":material/error:")
+            continue
+        after += [torch.from_numpy(z) for z in zs]
+        after_names += [upload.name if len(zs) == 1 else f"{upload.name}[{i}]" for i in range(len(zs))]
+    return before, after, before_names, after_names
+
+
+def smoothness_plot(jumps: np.ndarray, n_keys: int, steps: int) -> None:
+    fig = go.Figure(go.Scatter(x=np.arange(1, len(jumps) + 1), y=jumps, mode="lines+markers", name="change"))
+    for k in range(1, n_keys - 1):
+        fig.add_vline(x=k * steps, line_dash="dot", line_color="gray")
+    fig.update_layout(height=300, xaxis_title="frame", yaxis_title="RMS pixel change from the previous frame",
+                      margin=dict(l=10, r=10, t=10, b=10), yaxis_rangemode="tozero")
+    st.plotly_chart(fig)
 
 
 def main() -> None:
     st.title("Walks")
     core.intro("Interpolating between latent vectors shows whether G learned a continuous space: images should "
                "morph smoothly. Sharp jumps (spikes in the plot) suggest memorised training images. Slerp follows "
-               "the sphere Gaussian z live near; lerp cuts through its inside.")
+               "the sphere where Gaussian z live; lerp cuts through its inside, where z are atypical.")
     model, _ = core.current_model()
-    keys, names = keyframes(model)
-    c1, c2 = st.columns(2)
+    picked, names = sample_keyframes(model)
+    before, after, before_names, after_names = extra_keyframes(model)
+    zs, names = before + picked + after, before_names + names + after_names
+    c1, c2, c3, c4 = st.columns(4)
     mode = c1.radio("Interpolation", ["slerp", "lerp"], horizontal=True, key="walk_mode")
     steps = c2.slider("Steps between keyframes", 2, 32, 12, key="walk_steps")
-    if len(keys) < 2:
-        st.warning("A walk needs at least two keyframes.")
+    fps = c3.select_slider("Frames per second", [4, 8, 12, 24], value=12, key="walk_fps")
+    loop = c4.checkbox("Loop back to the first keyframe", key="walk_loop")
+    if loop and len(zs) > 1:
+        zs, names = zs + [zs[0]], names + [names[0]]
+    if len(zs) < 2:
+        st.warning("A walk needs at least two keyframes: pick more samples above.")
         return
-    path = L.interpolate(keys, steps, mode=mode)
-    frames, scores = core.render(model, path)
+    keys = torch.stack(zs)
+    frames, scores = core.render(model, L.interpolate(keys, steps, mode=mode))
+    st.markdown(f"**Frame strip** ({len(frames)} frames, every {max(1, round(len(frames) / 10))}th shown)")
     shown = np.linspace(0, len(frames) - 1, min(10, len(frames))).round().astype(int)
-    cols = st.columns(len(shown))
-    for col, i in zip(cols, shown):
-        core.show_image(frames[i], core.score_caption(scores[i], model.config.loss), scale=2, container=col)
+    core.show_images(frames[shown], [f"frame {i} · {core.score_caption(scores[i], model.config.loss)}" for i in shown],
+                     per_row=len(shown), scale=core.thumb_scale(model.config))
     scale = core.display_size(model.config)
     left, right = st.columns([1, 2])
     with left:
-        gif = animation_bytes(frames, ".gif", scale)
-        st.image(gif, caption=f"{len(frames)} frames, {mode}")
+        gif = gif_bytes(frames, scale, fps)
+        st.image(gif, caption=f"{len(frames)} frames, {mode}, {fps} fps")
         d1, d2 = st.columns(2)
-        d1.download_button("GIF", gif, "walk.gif", mime="image/gif", key="dl_gif")
-        d2.download_button("MP4", animation_bytes(frames, ".mp4", scale), "walk.mp4", mime="video/mp4", key="dl_mp4")
+        d1.download_button("GIF", gif, "walk.gif", mime="image/gif", key="dl_gif", on_click="ignore",
+                           icon=":material/download:")
+        d2.download_button("MP4", functools.partial(encode, frames, ".mp4", scale, fps), "walk.mp4",
+                           mime="video/mp4", key="dl_mp4", on_click="ignore", icon=":material/download:")
     with right:
         jumps = L.smoothness(frames)
-        fig = go.Figure(go.Scatter(x=np.arange(1, len(frames)), y=jumps, mode="lines+markers", name="change"))
-        for k in range(1, len(keys) - 1):
-            fig.add_vline(x=k * steps, line_dash="dot", line_color="gray")
-        fig.update_layout(height=300, xaxis_title="frame", yaxis_title="RMS pixel change from previous frame",
-                          margin=dict(l=10, r=10, t=10, b=10))
-        st.plotly_chart(fig)
-        st.caption(f"Keyframes: {', '.join(names)} (dotted lines). Largest jump {jumps.max():.3f}, mean {jumps.mean():.3f}.")
+        smoothness_plot(jumps, len(keys), steps)
+        st.caption(f"Keyframes: {', '.join(names)} (dotted lines between segments). "
+                   f"Largest jump {jumps.max():.3f}, mean {jumps.mean():.3f}.")
 
 
 with core.guard():

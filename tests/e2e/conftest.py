@@ -1,19 +1,69 @@
 """A real `streamlit run` server on a free loopback port, and headless Debian Chromium driven by Playwright."""
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import signal
 from pathlib import Path
 
 import pytest
 
-from helpers import CHROMIUM, CHROMIUM_ARGS, running_server
+from helpers import BUNDLED_MNIST, CHROMIUM, CHROMIUM_ARGS, running_server
+
+
+def write_finished_run(folder: Path, checkpoint: Path = BUNDLED_MNIST) -> Path:
+    """A finished app run rebuilt from a checkpoint that carries its loss log: what the Train page shows.
+
+    The bundled MNIST model keeps its real per-step log, so the Train page screenshot shows real curves
+    and real samples instead of the noise of a seconds-long test run.
+    """
+    import dcgan
+    from dcgan.latent import generate, sample_z
+    from dcgan.media import grid, save_png
+
+    model = dcgan.load(checkpoint)
+    cfg, epochs, run = model.config, model.meta.get("epoch", 1), folder / checkpoint.stem
+    (run / "samples").mkdir(parents=True)
+    columns = list(model.history)
+    with open(run / "log.jsonl", "w") as f:
+        for values in zip(*model.history.values()):
+            f.write(json.dumps(dict(zip(columns, values))) + "\n")
+    save_png(grid(generate(model.G, sample_z(64, cfg.nz, seed=0))), run / "samples" / f"epoch_{epochs:03d}.png")
+    shutil.copy(checkpoint, run / "last.pt")
+    args = ["--data", cfg.dataset, "--image-size", str(cfg.image_size), "--epochs", str(epochs), "--loss", cfg.loss,
+            "--nz", str(cfg.nz), "--ngf", str(cfg.ngf), "--ndf", str(cfg.ndf)]
+    (run / "run.json").write_text(json.dumps({"pid": None, "args": args}))
+    return run
 
 
 @pytest.fixture(scope="session")
-def streamlit_url():
+def app_runs_dir(tmp_path_factory):
+    """The folder the browser-tested app trains into (never the user's runs/app); its runs are killed after."""
+    folder = tmp_path_factory.mktemp("app-runs")
+    write_finished_run(folder)
+    yield folder
+    for info in folder.glob("*/run.json"):
+        try:
+            os.killpg(json.loads(info.read_text())["pid"], signal.SIGKILL)
+        except (OSError, KeyError, ValueError, TypeError):
+            pass
+
+
+@pytest.fixture(scope="session")
+def streamlit_url(app_runs_dir):
     args = ["-m", "streamlit", "run", "app/main.py", "--server.address", "127.0.0.1", "--server.headless", "true",
             "--global.developmentMode", "false", "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
-    with running_server(args, port_flag="--server.port", health_path="/_stcore/health") as url:
-        yield url
+    previous = os.environ.get("DCGAN_APP_RUNS")
+    os.environ["DCGAN_APP_RUNS"] = str(app_runs_dir)  # the server inherits it
+    try:
+        with running_server(args, port_flag="--server.port", health_path="/_stcore/health") as url:
+            yield url
+    finally:
+        if previous is None:
+            os.environ.pop("DCGAN_APP_RUNS", None)
+        else:
+            os.environ["DCGAN_APP_RUNS"] = previous
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,10 @@
-"""The real app in headless Chromium: every page renders, a slider changes the image, uploads work or fail clearly."""
+"""The real app in headless Chromium: every page renders, a slider changes the image, uploads work or fail clearly,
+a feature-map selection reaches the walk page, and a run trained from the browser joins the model picker.
+
+One server for the whole module (see conftest.py); each test opens its own browser session.
+"""
 import hashlib
+import re
 
 import pytest
 import torch
@@ -17,29 +22,41 @@ def no_error_on_page(page) -> None:
     assert "Traceback" not in text and "Something went wrong" not in text
 
 
+def open_app(page, url: str, path: str = "", timeout: float = 90_000) -> None:
+    page.goto(f"{url}/{path}")
+    wait_for_app(page, timeout=timeout)
+
+
+def go_to(page, title: str) -> None:
+    """Change page through the sidebar, keeping this browser session (and its session state)."""
+    page.locator("[data-testid='stSidebarNav'] a").filter(has_text=title).click()
+    page.wait_for_timeout(500)
+    wait_for_app(page, timeout=120_000)
+
+
 @pytest.mark.parametrize("name", list(PAGES))
 def test_every_page_renders_and_is_screenshotted(streamlit_url, page, name):
-    page.goto(f"{streamlit_url}/{PAGES[name]}")
-    wait_for_app(page, timeout=180_000)
+    open_app(page, streamlit_url, PAGES[name], timeout=240_000)  # the first feature map compiles numba code
     no_error_on_page(page)
     assert page.locator("h1").first.is_visible()
     if name in ("model", "sliders", "walk", "arithmetic", "filters"):
         assert page.locator("[data-testid='stImage'] img").count() >= 5
     if name == "feature-map":
         assert page.locator(".js-plotly-plot").count() >= 1
-    page.screenshot(path=str(ASSETS / f"screenshot-{name}.png"), full_page=False)
+    page.screenshot(path=str(ASSETS / f"screenshot-{name}.png"))
 
 
 def big_image_digest(page) -> str:
-    src = page.locator("[data-testid='stImage'] img").nth(8).get_attribute("src")  # first image after the picker's 8
-    return hashlib.sha1(src.encode()).hexdigest()
+    """The slider page's big image: the one whose caption is D's score alone."""
+    image = page.locator("[data-testid='stImage']").filter(
+        has=page.locator("[data-testid='stImageCaption']", has_text=re.compile(r"^D\(x\) ="))).first
+    return hashlib.sha1(image.locator("img").get_attribute("src").encode()).hexdigest()
 
 
 def test_moving_a_latent_slider_changes_the_image(streamlit_url, page):
-    page.goto(f"{streamlit_url}/sliders")
-    wait_for_app(page)
+    open_app(page, streamlit_url, "sliders")
     before = big_image_digest(page)
-    thumb = page.locator("[data-testid='stSlider'] input[type='range']").nth(1)  # PC1 (the first is the PCA count)
+    thumb = page.locator("[data-testid='stSlider']").filter(has_text="PC1").locator("input[type='range']")
     thumb.focus()
     for _ in range(10):
         page.keyboard.press("ArrowRight")
@@ -47,25 +64,26 @@ def test_moving_a_latent_slider_changes_the_image(streamlit_url, page):
     wait_for_app(page)
     assert float(thumb.input_value()) == 1.0
     assert big_image_digest(page) != before
+    assert "Along PC1" in page.locator("[data-testid='stMain']").inner_text()
     no_error_on_page(page)
+    page.screenshot(path=str(ASSETS / "screenshot-sliders.png"))
 
 
-def _reference_netG(path):
-    """A pytorch/examples-layout generator saved as a bare state_dict, like netG_epoch_N.pth."""
-    torch.save(reference_generator(nz=100, ngf=16, nc=3).state_dict(), path)
+def upload(page, path) -> None:
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").first.set_input_files(str(path))
+    page.wait_for_timeout(1500)
+    wait_for_app(page)
 
 
 def test_upload_pytorch_examples_checkpoint_generates(streamlit_url, page, tmp_path):
     path = tmp_path / "netG_epoch_0.pth"
-    _reference_netG(path)
-    page.goto(streamlit_url)
-    wait_for_app(page)
-    page.locator("[data-testid='stFileUploaderDropzoneInput']").first.set_input_files(str(path))
-    page.wait_for_timeout(1500)
-    wait_for_app(page)
+    torch.manual_seed(0)
+    torch.save(reference_generator(nz=100, ngf=16, nc=3).state_dict(), path)  # main.0.weight ... main.12.weight
+    open_app(page, streamlit_url)
+    upload(page, path)
     no_error_on_page(page)
     picker = page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']")
-    assert picker.locator("input").input_value() == "netG_epoch_0.pth (uploaded, 64px)"
+    assert picker.locator("input").input_value() == "netG_epoch_0.pth (uploaded, 64px, G only)"
     assert "64 × 64" in page.locator("[data-testid='stMain']").inner_text()
     assert page.locator("[data-testid='stImage'] img").count() >= 16
 
@@ -73,12 +91,68 @@ def test_upload_pytorch_examples_checkpoint_generates(streamlit_url, page, tmp_p
 def test_upload_junk_shows_a_clear_error(streamlit_url, page, tmp_path):
     junk = tmp_path / "junk.pt"
     junk.write_bytes(b"definitely not a checkpoint" * 20)
-    page.goto(streamlit_url)
-    wait_for_app(page)
-    page.locator("[data-testid='stFileUploaderDropzoneInput']").first.set_input_files(str(junk))
-    page.wait_for_timeout(1500)
-    wait_for_app(page)
+    open_app(page, streamlit_url)
+    upload(page, junk)
     alert = page.locator("[data-testid='stAlertContentError']")
     assert alert.count() == 1
     assert "Could not load junk.pt" in alert.inner_text() and "not a PyTorch checkpoint" in alert.inner_text()
     assert page.locator("[data-testid='stImage'] img").count() >= 16  # the app keeps working on the bundled model
+    no_error_on_page(page)
+
+
+def test_selected_map_points_go_to_the_walk_page(streamlit_url, page):
+    open_app(page, streamlit_url, "feature_map", timeout=240_000)
+    page.locator(".js-plotly-plot").first.hover()
+    page.locator(".modebar-btn[data-title='Box Select']").first.click()  # the chart opens in pan mode
+    area = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
+    page.mouse.move(area["x"] + 0.1 * area["width"], area["y"] + 0.1 * area["height"])
+    page.mouse.down()
+    page.mouse.move(area["x"] + 0.9 * area["width"], area["y"] + 0.9 * area["height"], steps=8)
+    page.mouse.up()
+    page.wait_for_timeout(1000)
+    wait_for_app(page)
+    assert re.search(r"\d+ selected", page.locator("[data-testid='stMain']").inner_text())
+    assert page.locator("[data-testid='stImage'] img").count() >= 2  # the selected points' images
+    page.get_by_role("button", name=re.compile("generated points to the walk page")).click()
+    wait_for_app(page)
+    go_to(page, "Walks")
+    assert "map point 1" in page.locator("[data-testid='stMain']").inner_text()
+    no_error_on_page(page)
+
+
+def choose(page, label: str, option: str) -> None:
+    page.locator("[data-testid='stSelectbox']").filter(has_text=label).click()
+    page.get_by_role("option", name=option, exact=True).click()
+    wait_for_app(page)
+
+
+def test_a_run_trained_from_the_browser_joins_the_model_picker(streamlit_url, page):
+    open_app(page, streamlit_url, "train")
+    page.locator("[data-testid='stExpander'] summary").filter(has_text="Start a new run").click()  # folded: runs exist
+    choose(page, "Data set", "digits")
+    choose(page, "Image size", "16")
+    for label, presses in (("ngf = ndf", 2), ("nz (size", 3)):  # 32 -> 8, 100 -> 16: a run of seconds
+        page.locator("[data-testid='stSlider']").filter(has_text=label).locator("input[type='range']").focus()
+        for _ in range(presses):
+            page.keyboard.press("ArrowLeft")
+        page.wait_for_timeout(300)
+        wait_for_app(page)
+    epochs = page.locator("[data-testid='stNumberInput']").filter(has_text="Epochs").locator("input")
+    epochs.fill("2")
+    epochs.press("Enter")
+    name = page.locator("[data-testid='stTextInput']").filter(has_text="Run name").locator("input")
+    name.fill("browser-run")
+    name.press("Enter")
+    wait_for_app(page)
+    page.get_by_role("button", name="Start training").click()
+    page.wait_for_function("document.querySelector('[data-testid=\"stMain\"]').innerText.includes('browser-run')",
+                           timeout=30_000)
+    page.wait_for_function(  # the page polls the run every 2 s until it ends
+        "document.querySelector('[data-testid=\"stMain\"]').innerText.includes('finished · 2 of 2')", timeout=150_000)
+    wait_for_app(page)
+    no_error_on_page(page)
+    main = page.locator("[data-testid='stMain']")
+    assert main.locator(".js-plotly-plot").count() == 2  # loss curves of this run and of the bundled model's run
+    assert main.locator("[data-testid='stImage']").count() == 2  # and their latest sample grids
+    page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").click()
+    assert page.get_by_role("option", name="browser-run (trained here)").count() == 1
