@@ -10,10 +10,14 @@ D runs in eval mode (BatchNorm frozen); inputs stay in D's own [-1, 1] range.
 """
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 from dataclasses import dataclass
 from typing import Callable
 
 import torch
+import torch.nn.functional as F
+from torch import nn
 
 from .models import Discriminator
 
@@ -33,6 +37,7 @@ class FilterSettings:
     tv_weight: float = 0.02  # total-variation penalty: higher = smoother images
     decay: float = 0.75  # spectrum scaling 1 / f^decay: higher = smoother images
     init_std: float = 0.01
+    bf16: bool = False  # bfloat16 autocast for D: ~2x faster on CPUs with AMX/AVX512-BF16, images differ slightly
 
 
 def _frequencies(size: int) -> torch.Tensor:
@@ -41,17 +46,20 @@ def _frequencies(size: int) -> torch.Tensor:
     return (fx**2 + fy**2).sqrt()
 
 
-def fourier_image(n: int, channels: int, size: int, *, settings: FilterSettings, generator: torch.Generator):
+def fourier_image(n: int, channels: int, size: int, *, settings: FilterSettings, generator: torch.Generator,
+                  device: torch.device | str = "cpu"):
     """A Fourier parameterisation: (params, to_image) where to_image() gives (n, channels, size, size) in [-1, 1]."""
-    freqs = _frequencies(size)
+    freqs = _frequencies(size).to(device)
     scale = 1.0 / freqs.clamp(min=1.0 / size) ** settings.decay  # (size, size//2+1)
-    spectrum = (torch.randn(n, channels, *freqs.shape, 2, generator=generator) * settings.init_std).requires_grad_(True)
+    spectrum = torch.randn(n, channels, *freqs.shape, 2, generator=generator) * settings.init_std
+    spectrum = spectrum.to(device).requires_grad_(True)  # drawn on the CPU: the same image on every device
+    basis = _COLOR_BASIS.to(device)
 
     def to_image() -> torch.Tensor:
         coeffs = torch.view_as_complex(spectrum) * scale
         x = torch.fft.irfft2(coeffs, s=(size, size), norm="ortho")  # (n, channels, size, size)
         if channels == 3:
-            x = torch.einsum("nchw,dc->ndhw", x, _COLOR_BASIS)
+            x = torch.einsum("nchw,dc->ndhw", x, basis)
         return torch.tanh(x)
 
     return [spectrum], to_image
@@ -71,10 +79,57 @@ def total_variation(x: torch.Tensor) -> torch.Tensor:
     return dy + dx
 
 
+def _stage(D: Discriminator, index: int) -> tuple[nn.Sequential, nn.Conv2d, nn.BatchNorm2d | None, float]:
+    """Stage `index` (1-based) of D split as (everything before its conv, conv, BatchNorm or None, LeakyReLU slope)."""
+    modules = list(D.main)
+    relus = [i for i, m in enumerate(modules) if isinstance(m, nn.LeakyReLU)]
+    end = relus[index - 1]
+    conv_at = max(i for i in range(end) if isinstance(modules[i], nn.Conv2d))
+    bn = modules[conv_at + 1] if isinstance(modules[conv_at + 1], nn.BatchNorm2d) else None
+    return nn.Sequential(*modules[:conv_at]), modules[conv_at], bn, modules[end].negative_slope
+
+
 def channel_objective(D: Discriminator, images: torch.Tensor, layer: int, channels: torch.Tensor) -> torch.Tensor:
-    """Mean activation of channels[i] of stage `layer` in images[i]: (N,)."""
-    act = D.activations(images, upto=layer)[-1]  # (N, C, h, w)
-    return act[torch.arange(len(channels)), channels].mean((1, 2))
+    """Mean activation (after LeakyReLU) of channels[i] of stage `layer` in images[i]: (N,).
+
+    Equal to D.activations(images)[layer - 1][i, channels[i]].mean(), but the stage's own conv
+    computes only the one channel each image is scored on (a grouped convolution, one group
+    per image), which makes deep layers with hundreds of channels ~C times cheaper there.
+    Needs D in eval mode: BatchNorm is applied with its running statistics.
+    """
+    prefix, conv, bn, slope = _stage(D, layer)
+    h = prefix(images)  # (N, C_in, s, s): the previous stage's activations
+    n, c_in = h.shape[:2]
+    weight = conv.weight[channels]  # (N, C_in, k, k): one output channel per image
+    y = F.conv2d(h.reshape(1, n * c_in, *h.shape[2:]), weight, stride=conv.stride, padding=conv.padding, groups=n)[0]
+    if bn is not None:  # frozen BatchNorm of the chosen channels: (y - mean) / std * gamma + beta
+        scale = bn.weight[channels] / (bn.running_var[channels] + bn.eps).sqrt()
+        y = (y - bn.running_mean[channels][:, None, None]) * scale[:, None, None] + bn.bias[channels][:, None, None]
+    return F.leaky_relu(y, slope).mean((1, 2))  # y: (N, s', s')
+
+
+@contextlib.contextmanager
+def _frozen(D: nn.Module):
+    """D in eval mode (BatchNorm frozen) with no weight gradients, restored afterwards.
+
+    Only the image needs a gradient: skipping D's weight gradients halves the backward pass.
+    """
+    was_training, flags = D.training, [p.requires_grad for p in D.parameters()]
+    D.eval().requires_grad_(False)
+    try:
+        yield D
+    finally:
+        D.train(was_training)
+        for p, flag in zip(D.parameters(), flags):
+            p.requires_grad_(flag)
+
+
+def _layer_index(D: Discriminator, layer: int | str) -> int:
+    names = D.layer_names
+    index = names.index(layer) + 1 if isinstance(layer, str) and layer in names else layer
+    if not isinstance(index, int) or not 1 <= index <= len(names):
+        raise ValueError(f"layer must be one of {', '.join(names)} (or 1..{len(names)}), got {layer!r}")
+    return index
 
 
 def visualise_layer(
@@ -85,34 +140,39 @@ def visualise_layer(
     settings: FilterSettings = FilterSettings(),
     seed: int = 0,
     progress: Callable[[int, int], None] | None = None,
+    **overrides,
 ) -> torch.Tensor:
     """One image per channel of a D stage that maximises that channel's mean activation.
 
     layer: 1-based stage number or a name from D.layer_names. Returns (len(channels), C, H, W)
-    in [-1, 1]. All channels are optimised together as one batch; the result is reproducible
-    from `seed`. `progress(step, total)` is called as it goes.
+    in [-1, 1] on the CPU. All channels are optimised together as one batch; the result is
+    reproducible from `seed`. `progress(step, total)` is called after every step. Keyword
+    overrides replace fields of `settings`, e.g. `visualise_layer(D, 2, steps=64, tv_weight=0.1)`.
     """
-    index = D.layer_names.index(layer) + 1 if isinstance(layer, str) else int(layer)
-    if not 1 <= index <= len(D.layer_names):
-        raise ValueError(f"layer must be one of {', '.join(D.layer_names)}, got {layer!r}")
-    n_channels = D.activations(torch.zeros(1, D.config.channels, D.config.image_size, D.config.image_size), upto=index)[-1].shape[1]
-    channels = torch.arange(n_channels) if channels is None else torch.as_tensor(list(channels))
+    bad = set(overrides) - {f.name for f in dataclasses.fields(FilterSettings)}
+    if bad:
+        raise TypeError(f"unknown filter settings {sorted(bad)}; use fields of FilterSettings")
+    settings = dataclasses.replace(settings, **overrides)
+    index = _layer_index(D, layer)
+    n_channels = _stage(D, index)[1].out_channels
+    channels = torch.arange(n_channels) if channels is None else torch.as_tensor(list(channels), dtype=torch.long)
     if channels.numel() == 0 or channels.min() < 0 or channels.max() >= n_channels:
-        raise ValueError(f"channels must be in 0..{n_channels - 1}")
-    was_training = D.training
-    D.eval()
+        raise ValueError(f"channels must be in 0..{n_channels - 1} for {D.layer_names[index - 1]}")
+    device = next(D.parameters()).device
     gen = torch.Generator().manual_seed(seed)
-    params, to_image = fourier_image(len(channels), D.config.channels, D.config.image_size, settings=settings, generator=gen)
+    params, to_image = fourier_image(len(channels), D.config.channels, D.config.image_size, settings=settings,
+                                     generator=gen, device=device)
     opt = torch.optim.Adam(params, lr=settings.lr)
-    with torch.enable_grad():
+    with _frozen(D), torch.enable_grad():
         for step in range(settings.steps):
             image = to_image()
-            score = channel_objective(D, _jitter(image, settings.jitter, gen), index, channels)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=settings.bf16):
+                score = channel_objective(D, _jitter(image, settings.jitter, gen), index, channels.to(device)).float()
             loss = -(score - settings.tv_weight * total_variation(image)).sum()
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             if progress is not None:
                 progress(step + 1, settings.steps)
-    D.train(was_training)
-    return to_image().detach()
+    with torch.no_grad():
+        return to_image().cpu()

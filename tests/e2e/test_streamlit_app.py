@@ -121,14 +121,28 @@ def test_selected_map_points_go_to_the_walk_page(streamlit_url, page):
 
 
 def choose(page, label: str, option: str) -> None:
-    page.locator("[data-testid='stSelectbox']").filter(has_text=label).click()
-    page.get_by_role("option", name=option, exact=True).click()
+    """Pick an option from a select box; a click that lands mid-rerun or mid-animation is retried."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    box = page.locator("[data-testid='stSelectbox']").filter(has_text=label)
+    box.wait_for(state="visible")
+    choice = page.get_by_role("option", name=option, exact=True)
+    for _ in range(3):
+        box.click()
+        try:
+            choice.wait_for(state="visible", timeout=5_000)
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+            wait_for_app(page)
+    choice.click()
     wait_for_app(page)
 
 
 def test_a_run_trained_from_the_browser_joins_the_model_picker(streamlit_url, page):
     open_app(page, streamlit_url, "train")
     page.locator("[data-testid='stExpander'] summary").filter(has_text="Start a new run").click()  # folded: runs exist
+    wait_for_app(page)
     choose(page, "Data set", "digits")
     choose(page, "Image size", "16")
     for label, presses in (("ngf = ndf", 2), ("nz (size", 3)):  # 32 -> 8, 100 -> 16: a run of seconds
