@@ -46,12 +46,14 @@ def _add_dataclass_args(parser: argparse.ArgumentParser, cls) -> None:
          "  python -m dcgan train --data mnist --epochs 10 --out runs/demo --resume")
 def cmd_train(args) -> int:
     from .config import TrainConfig
+    from .distributed import world_from_env
     from .train import train
 
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
     cfg = TrainConfig(**{k: v for k, v in vars(args).items() if k in fields})
     last = train(cfg, resume=args.resume)
-    print(f"wrote {last}")
+    if world_from_env().is_main:  # under torchrun, one line for the job rather than one per process
+        print(f"wrote {last}")
     return 0
 
 

