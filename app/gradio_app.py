@@ -283,7 +283,7 @@ def _umap_tab(checkpoint: gr.State, model: dcgan.Model) -> gr.Dropdown:
         n = gr.Slider(100, 2000, 300, step=100, label="Real images (and as many samples)")
         color_by = gr.Radio(["kind", "label", "score"], value="kind", label="Colour by")
     plot = gr.Plot(elem_id="umap-plot")
-    gr.Button("Map D's features (the first run compiles UMAP: 10-40 s)").click(
+    gr.Button("Map D's features (the first run compiles UMAP: about 10 s)").click(
         umap_plot, [checkpoint, source, n, color_by], plot, api_visibility="private")
     return source
 

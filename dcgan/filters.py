@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .models import Discriminator
+from .precision import fast_dtype
 
 # Principal axes of natural-image colour (lucid's ImageNet estimate), square-root scaled:
 # optimising in this basis keeps colours plausible instead of saturated noise.
@@ -37,7 +38,7 @@ class FilterSettings:
     tv_weight: float = 0.02  # total-variation penalty: higher = smoother images
     decay: float = 0.75  # spectrum scaling 1 / f^decay: higher = smoother images
     init_std: float = 0.01
-    bf16: bool = False  # bfloat16 autocast for D: ~2x faster on CPUs with AMX/AVX512-BF16, images differ slightly
+    bf16: bool | None = None  # bf16 autocast for D; None: where the hardware runs it natively (~2x faster, same images to the eye)
 
 
 def _frequencies(size: int) -> torch.Tensor:
@@ -110,16 +111,20 @@ def channel_objective(D: Discriminator, images: torch.Tensor, layer: int, channe
 
 @contextlib.contextmanager
 def _frozen(D: nn.Module):
-    """D in eval mode (BatchNorm frozen) with no weight gradients, restored afterwards.
+    """D in eval mode (BatchNorm frozen), channels_last, with no weight gradients; all restored afterwards.
 
-    Only the image needs a gradient: skipping D's weight gradients halves the backward pass.
+    Only the image needs a gradient: skipping D's weight gradients halves the backward pass. channels_last
+    spares oneDNN a layout conversion around every convolution (~20% of a step on CPU).
     """
     was_training, flags = D.training, [p.requires_grad for p in D.parameters()]
-    D.eval().requires_grad_(False)
+    was_contiguous = all(p.is_contiguous() for p in D.parameters())
+    D.eval().requires_grad_(False).to(memory_format=torch.channels_last)
     try:
         yield D
     finally:
         D.train(was_training)
+        if was_contiguous:
+            D.to(memory_format=torch.contiguous_format)
         for p, flag in zip(D.parameters(), flags):
             p.requires_grad_(flag)
 
@@ -163,10 +168,11 @@ def visualise_layer(
     params, to_image = fourier_image(len(channels), D.config.channels, D.config.image_size, settings=settings,
                                      generator=gen, device=device)
     opt = torch.optim.Adam(params, lr=settings.lr)
+    bf16 = settings.bf16 if settings.bf16 is not None else fast_dtype(device) == torch.bfloat16
     with _frozen(D), torch.enable_grad():
         for step in range(settings.steps):
             image = to_image()
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=settings.bf16):
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
                 score = channel_objective(D, _jitter(image, settings.jitter, gen), index, channels.to(device)).float()
             loss = -(score - settings.tv_weight * total_variation(image)).sum()
             opt.zero_grad(set_to_none=True)

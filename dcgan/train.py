@@ -19,6 +19,7 @@ from .data import ImageData, load_data
 from .errors import CheckpointError, TrainingError
 from .media import grid, save_png
 from .models import build
+from .precision import fast_dtype
 
 HISTORY_COLUMNS = ("step", "epoch", "loss_d", "loss_g", "d_real", "d_fake")
 
@@ -32,19 +33,6 @@ def pick_device(name: str = "auto") -> torch.device:
     if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
-
-
-def fast_dtype(device: torch.device) -> torch.dtype | None:
-    """The lower precision the fast path trains in on this device, or None where fp32 is the faster choice.
-
-    CPUs with native bf16 (AVX512-BF16 or AMX) run the DCGAN convolutions about 2x faster in bf16; others would
-    emulate it, slower than fp32. CUDA uses bf16 where supported, else fp16 with a gradient scaler.
-    """
-    if device.type == "cuda":
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    if device.type == "cpu" and torch.ops.mkldnn._is_mkldnn_bf16_supported():
-        return torch.bfloat16
-    return None
 
 
 def _plain(state: dict) -> dict:

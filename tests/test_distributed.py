@@ -13,7 +13,8 @@ import torch
 import dcgan
 from dcgan.distributed import GlobalBatchNorm2d, World, sync_batchnorm
 from dcgan.errors import ConfigError
-from dcgan.train import Trainer, fast_dtype, train
+from dcgan.precision import fast_dtype
+from dcgan.train import Trainer, train
 
 from helpers import ROOT, free_port, tiny_train_config
 

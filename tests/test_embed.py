@@ -3,7 +3,7 @@ import numpy as np
 
 import dcgan
 from dcgan.data import load_data
-from dcgan.embed import FeatureMap, feature_map, umap_figure, write_map_html
+from dcgan.embed import ExactNeighbourIndex, FeatureMap, feature_map, umap_figure, write_map_html
 
 
 def test_feature_map_rows_and_determinism():
@@ -13,6 +13,26 @@ def test_feature_map_rows_and_determinism():
     assert a.embedding_.shape == (150, 2)
     assert np.array_equal(a.embedding_, b.embedding_)
     assert a.transform(X[:7]).shape == (7, 2)
+
+
+def test_exact_neighbours_match_scikit_learn():
+    from sklearn.neighbors import NearestNeighbors
+
+    X = np.random.default_rng(1).normal(size=(300, 40)).astype(np.float32)
+    indices, distances, index = ExactNeighbourIndex(X, 5).neighbour_graph()
+    want_d, want_i = NearestNeighbors(n_neighbors=5).fit(X).kneighbors(X)
+    assert np.array_equal(indices, want_i) and np.allclose(distances, want_d, atol=1e-3)
+    assert (indices[:, 0] == np.arange(300)).all()  # each point is its own nearest neighbour, as UMAP expects
+
+
+def test_transform_puts_two_clusters_back_on_their_own_side():
+    rng = np.random.default_rng(2)
+    X = np.concatenate([rng.normal(0, 1, (200, 20)), rng.normal(8, 1, (200, 20))]).astype(np.float32)
+    fmap = FeatureMap(random_state=0, n_epochs=100).fit(X)
+    centres = fmap.embedding_[:200].mean(0), fmap.embedding_[200:].mean(0)
+    new = fmap.transform(np.concatenate([rng.normal(0, 1, (10, 20)), rng.normal(8, 1, (10, 20))]).astype(np.float32))
+    nearer_first = np.linalg.norm(new - centres[0], axis=1) < np.linalg.norm(new - centres[1], axis=1)
+    assert nearer_first[:10].all() and not nearer_first[10:].any()
 
 
 def test_model_map_figure_and_html(bundled_mnist, tmp_path):

@@ -29,6 +29,18 @@ def test_visualisation_is_reproducible_and_seeded(bundled_mnist):
     assert not D.training
 
 
+def test_visualisation_leaves_d_as_it_found_it_and_bf16_matches_fp32(bundled_mnist):
+    D = dcgan.load(bundled_mnist).D.train().requires_grad_(True)
+    before = {k: v.clone() for k, v in D.state_dict().items()}
+    fp32 = visualise_layer(D, 2, channels=[0, 1, 2], settings=FilterSettings(steps=32, bf16=False))
+    bf16 = visualise_layer(D, 2, channels=[0, 1, 2], settings=FilterSettings(steps=32, bf16=True))
+    assert D.training and all(p.requires_grad and p.is_contiguous() for p in D.parameters())
+    assert all(torch.equal(v, before[k]) for k, v in D.state_dict().items())
+    # bf16 autocast (the default where the CPU has it) changes details, not the pattern: each pair correlates
+    a, b = (x.flatten(1) - x.flatten(1).mean(1, keepdim=True) for x in (fp32, bf16))
+    assert ((a * b).sum(1) / (a.norm(dim=1) * b.norm(dim=1))).min() > 0.5
+
+
 def test_top_examples_are_sorted(bundled_mnist):
     from dcgan.data import load_data
 

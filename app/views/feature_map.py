@@ -76,7 +76,7 @@ def main() -> None:
     c1, c2, c3 = st.columns(3)
     data = core.model_dataset(model, key="map_data", container=c1)
     n = c2.select_slider("Real images (and as many samples)", [250, 500, 1000, 2000], value=500, key="map_n",
-                         help="The first map compiles UMAP's numba code (10-20 s); later ones are faster, and cached.")
+                         help="The first map compiles UMAP's numba code (about 10 s); later ones are faster, and cached.")
     color = c3.radio("Colour by", ["kind", "label", "score"], horizontal=True, key="map_color")
     left, right = st.columns([3, 1])
     with left:
