@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import io
+import warnings
 from dataclasses import dataclass
 from typing import Callable
 
@@ -84,7 +85,9 @@ class FeatureMap:
         knn = ExactNeighbourIndex(X, self.n_neighbors).neighbour_graph() if len(X) <= EXACT_NEIGHBOURS_UP_TO else None
         self.reducer_ = umap.UMAP(n_neighbors=self.n_neighbors, min_dist=self.min_dist, n_epochs=self.n_epochs,
                                   random_state=self.random_state, n_jobs=1, precomputed_knn=knn or (None, None, None))
-        self.embedding_ = self.reducer_.fit_transform(X).astype(np.float32)
+        with warnings.catch_warnings():  # UMAP warns that a non-pynndescent index cannot transform; this one can
+            warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]")
+            self.embedding_ = self.reducer_.fit_transform(X).astype(np.float32)
         return self
 
     def transform(self, X: np.ndarray) -> np.ndarray:
