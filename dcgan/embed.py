@@ -42,17 +42,19 @@ class ExactNeighbourIndex:
 
     def neighbour_graph(self) -> tuple[np.ndarray, np.ndarray, "ExactNeighbourIndex"]:
         """(indices, distances, index) of the fitted points, each its own nearest neighbour: UMAP's precomputed_knn."""
-        indices, distances = self.query(self.data + self.mean, self.k)
+        indices, distances = self._search(self.data, self.k)
         # Rounding can leave a point a tiny non-zero distance to itself; UMAP calibrates each point on its nearest
         # non-zero distance, so the self-distance is set to the exact 0 it is.
         distances[indices == np.arange(len(indices))[:, None]] = 0.0
         return indices, distances, self
 
-    @torch.inference_mode()
     def query(self, X, k: int, epsilon: float | None = None) -> tuple[np.ndarray, np.ndarray]:
-        X = torch.as_tensor(np.ascontiguousarray(X, dtype=np.float32)) - self.mean
+        return self._search(torch.as_tensor(np.ascontiguousarray(X, dtype=np.float32)) - self.mean, k)
+
+    @torch.inference_mode()
+    def _search(self, centred: torch.Tensor, k: int) -> tuple[np.ndarray, np.ndarray]:
         indices, distances = [], []
-        for rows in X.split(2048):  # |x - y|^2 = |x|^2 + |y|^2 - 2 x.y: one matrix product per block of rows
+        for rows in centred.split(2048):  # |x - y|^2 = |x|^2 + |y|^2 - 2 x.y: one matrix product per block of rows
             squared = torch.addmm(self.data_sq, rows, self.data.T, alpha=-2).add_(rows.square().sum(1, keepdim=True))
             nearest = squared.topk(k, largest=False)
             indices.append(nearest.indices)

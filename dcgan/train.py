@@ -67,7 +67,8 @@ class Trainer:
         if device.type == "cuda":
             torch.backends.cudnn.benchmark = True
         # fp16 (CUDA without bf16) needs loss scaling; one scaler per optimiser. Disabled scalers are no-ops.
-        self.scalers = [torch.amp.GradScaler(device.type, enabled=self.amp_dtype == torch.float16) for _ in range(2)]
+        self.scaler_D, self.scaler_G = (torch.amp.GradScaler(device.type, enabled=self.amp_dtype == torch.float16)
+                                        for _ in range(2))
         # The fused Adam updates every tensor in one kernel: the same maths as the per-tensor loop, with less overhead.
         adam = dict(lr=self.recipe["lr"], betas=self.recipe["betas"], fused=device.type in ("cpu", "cuda"))
         self.opt_G = torch.optim.Adam(self.G.parameters(), **adam)
@@ -131,8 +132,8 @@ class Trainer:
             return contextlib.nullcontext()
         return torch.autocast(self.device.type, dtype=self.amp_dtype)
 
-    def _optimise(self, which: int, loss: torch.Tensor) -> None:
-        optimiser, scaler = (self.opt_D, self.opt_G)[which], self.scalers[which]
+    @staticmethod
+    def _optimise(optimiser: torch.optim.Optimizer, scaler: torch.amp.GradScaler, loss: torch.Tensor) -> None:
         optimiser.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
         scaler.step(optimiser)
@@ -156,7 +157,7 @@ class Trainer:
             with self._autocast(enabled=self.amp_dtype != torch.float16):  # fp16 would need the scaler inside autograd.grad
                 penalty = losses.gradient_penalty(self.D_ddp, real, fake.detach(), eps)
             loss_d = loss_d + self.cfg.gp_lambda * penalty
-        self._optimise(0, loss_d)
+        self._optimise(self.opt_D, self.scaler_D, loss_d)
         # 2. G step: push D(G(z)) up through the updated D. D's own weight gradients are not needed here, so D is
         # frozen for this pass (and run outside DDP: nothing of D's is synchronised). G's gradient is unchanged.
         loss_g = torch.zeros((), device=self.device)
@@ -164,7 +165,7 @@ class Trainer:
             self.D.requires_grad_(False)
             with self._autocast():
                 loss_g = losses.g_loss(kind, self.D(fake).float())
-            self._optimise(1, loss_g)
+            self._optimise(self.opt_G, self.scaler_G, loss_g)
             self.D.requires_grad_(True)
         return torch.stack([loss_d.detach(), loss_g.detach(), losses.score(kind, real_logits.detach()),
                             losses.score(kind, fake_logits.detach()), torch.tensor(float(update_g), device=self.device)])
