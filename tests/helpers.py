@@ -10,6 +10,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED_MNIST = ROOT / "checkpoints" / "mnist-32.pt"
+# Browser tests save their screenshots here; DCGAN_UPDATE_SCREENSHOTS=1 writes them over the README's instead.
+SCREENSHOTS = ROOT / ("assets" if os.environ.get("DCGAN_UPDATE_SCREENSHOTS") else "tests/e2e/artifacts")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]

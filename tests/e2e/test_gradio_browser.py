@@ -2,7 +2,7 @@
 
 import pytest
 
-from helpers import ROOT, running_server
+from helpers import SCREENSHOTS, running_server
 
 IMAGE_CHANGED = "([sel, before]) => { const i = document.querySelector(sel); return i && i.src && i.src !== before; }"
 
@@ -29,7 +29,7 @@ def test_slider_changes_the_image(gradio_page_url, page):
     page.wait_for_function(IMAGE_CHANGED, arg=["#slider-image img", before], timeout=60_000)
     assert image.get_attribute("src") != before
     page.get_by_text("D(x) = ").wait_for(timeout=10_000)
-    page.screenshot(path=str(ROOT / "assets" / "screenshot-gradio.png"))
+    page.screenshot(path=str(SCREENSHOTS / "screenshot-gradio.png"))
 
 
 def test_bad_upload_shows_one_line_and_the_app_keeps_working(gradio_page_url, page, tmp_path):

@@ -9,9 +9,8 @@ import re
 import pytest
 import torch
 
-from helpers import ROOT, reference_generator, wait_for_app
+from helpers import SCREENSHOTS, reference_generator, wait_for_app
 
-ASSETS = ROOT / "assets"
 PAGES = {"model": "", "sliders": "sliders", "walk": "walk", "arithmetic": "arithmetic", "filters": "filters",
          "feature-map": "feature_map", "train": "train"}
 
@@ -43,7 +42,7 @@ def test_every_page_renders_and_is_screenshotted(streamlit_url, page, name):
         assert page.locator("[data-testid='stImage'] img").count() >= 5
     if name == "feature-map":
         assert page.locator(".js-plotly-plot").count() >= 1
-    page.screenshot(path=str(ASSETS / f"screenshot-{name}.png"))
+    page.screenshot(path=str(SCREENSHOTS / f"screenshot-{name}.png"))
 
 
 def big_image_digest(page) -> str:
@@ -66,7 +65,7 @@ def test_moving_a_latent_slider_changes_the_image(streamlit_url, page):
     assert big_image_digest(page) != before
     assert "Along PC1" in page.locator("[data-testid='stMain']").inner_text()
     no_error_on_page(page)
-    page.screenshot(path=str(ASSETS / "screenshot-sliders.png"))
+    page.screenshot(path=str(SCREENSHOTS / "screenshot-sliders.png"))
 
 
 def upload(page, path) -> None:
