@@ -37,7 +37,8 @@ class Model:
     G: Generator
     D: Discriminator | None
     config: ModelConfig
-    meta: dict = field(default_factory=dict)  # epoch, step, train config, history, source...
+    meta: dict = field(default_factory=dict)  # epoch, step, train config, history, verdict, source...
+    _verdict: object = field(default=None, repr=False, compare=False)
 
     @property
     def history(self) -> dict | None:
@@ -46,17 +47,55 @@ class Model:
 
     @torch.no_grad()
     def render(self, z: torch.Tensor):
-        """G(z) as uint8 (N, H, W, C) arrays plus D's realness per image (NaN without D): what front ends show."""
+        """G(z) as uint8 (N, H, W, C) arrays plus the verdict per image (NaN without D): what front ends show."""
         import numpy as np
 
         from .latent import generate
         from .media import to_uint8
-        from .models import realness
 
         images = generate(self.G, z)
-        if self.D is None:
+        if not self.has_verdict():
             return to_uint8(images), np.full(len(z), np.nan)
-        return to_uint8(images), realness(self.D, images, self.config.loss).numpy()
+        return to_uint8(images), self.realness(images)
+
+    def has_verdict(self) -> bool:
+        """Whether `realness` can answer: D is here and a calibration is in the file or can be made from built-in data."""
+        from .errors import DcganError
+
+        try:
+            return self.D is not None and self.verdict() is not None
+        except DcganError:
+            return False
+
+    def verdict(self):
+        """The fitted per-image verdict (dcgan.verdict.Verdict): from the file, else fitted on the built-in data once."""
+        from .verdict import model_verdict
+
+        if self._verdict is None:
+            self._verdict = model_verdict(self)
+        return self._verdict
+
+    def calibrate(self, data) -> "Model":
+        """Fit the verdict on real images `data` (an ImageData), e.g. for a file trained elsewhere; returns self."""
+        from .verdict import calibrate
+
+        self._verdict = calibrate(self, data)
+        self.meta["verdict"] = self._verdict.state_dict()
+        return self
+
+    @torch.no_grad()
+    def realness(self, images) -> "np.ndarray":
+        """The per-image verdict every front end shows: (N,) in [0, 1], higher = more real, batch-independent.
+
+        It is the share of held-out real images that look less real than the image (see dcgan.verdict).
+        `images` are float (N, C, H, W) in [-1, 1], as G makes them.
+        """
+        from .verdict import check_images
+
+        images = check_images(images, self.config)
+        if self.D is None:
+            raise CheckpointError("this file has no discriminator, so there is no verdict: load a file with D")
+        return self.verdict().score(self.D, images)
 
     def to(self, device) -> "Model":
         self.G.to(device)
@@ -264,7 +303,7 @@ def export(model: Model, out: str | Path, *, include_d: bool = False) -> Path:
 
 def describe(model: Model) -> dict:
     """Config and metadata as plain JSON-able data (what `dcgan info` prints)."""
-    meta = {k: v for k, v in model.meta.items() if k != "history"}
+    meta = {k: v for k, v in model.meta.items() if k not in ("history", "verdict")}
     history = model.history
     if history:
         meta["history_rows"] = len(next(iter(history.values()), []))

@@ -224,6 +224,30 @@ def add_umap_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default="umap.html")
 
 
+@command("calibrate", "fit the per-image verdict (realness) on real images and write it into a copy of the checkpoint",
+         "python -m dcgan calibrate netG_epoch_24.pth --data ./my_images --out mine.pt\n"
+         "  python -m dcgan calibrate checkpoints/mnist-32.pt --data mnist --out checkpoints/mnist-32.pt")
+def cmd_calibrate(args) -> int:
+    from .checkpoint import export
+    from .verdict import verdict_report
+
+    model, data = _model_and_data(args)
+    model.calibrate(data)
+    out = export(model, args.out, include_d=True)
+    print(f"verdict fitted on {data.name} ({len(data)} images); ROC-AUC, held-out real images against:")
+    for name, value in verdict_report(model, data, n=args.n).items():
+        print(f"  {name:16s} {value:6.3f}")
+    print(f"wrote {out}")
+    return 0
+
+
+def add_calibrate_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("checkpoint")
+    p.add_argument("--data", default="mnist")
+    p.add_argument("--out", required=True, help="the .pt to write (the same path overwrites the file)")
+    p.add_argument("--n", type=int, default=500, help="held-out real images (and as many samples) for the AUCs")
+
+
 @command("probe", "the paper's representation test: a linear SVM on D features vs raw pixels vs an untrained D",
          "python -m dcgan probe checkpoints/mnist-32.pt --data mnist")
 def cmd_probe(args) -> int:

@@ -17,7 +17,6 @@ import torch
 from .features import d_features
 from .latent import generate, sample_z
 from .media import to_uint8, upscale
-from .models import realness
 
 
 EXACT_NEIGHBOURS_UP_TO = 20_000  # points; beyond this, pynndescent's approximate search is faster than brute force
@@ -104,7 +103,7 @@ class MapTable:
     xy: np.ndarray  # (N, 2)
     kind: np.ndarray  # "real" / "generated"
     label: np.ndarray  # int class or -1
-    score: np.ndarray  # D's realness
+    score: np.ndarray  # the per-image verdict (Model.realness), NaN where there is none
     z: np.ndarray  # (N, nz)
     images: torch.Tensor  # (N, C, H, W) in [-1, 1]
     classes: tuple[str, ...]
@@ -121,8 +120,7 @@ def feature_map(model, data, *, n: int = 1000, seed: int = 0, status: Callable[[
     images = torch.cat([real, fake])
     if status:
         status(f"computing D features for {len(images)} images")
-    with torch.no_grad():
-        scores = torch.cat([realness(model.D, c, model.config.loss) for c in images.split(500)]).numpy()
+    scores = model.realness(images) if model.has_verdict() else np.full(len(images), np.nan)
     fmap = FeatureMap(random_state=seed, **umap_args).fit(d_features(model.D, images), status=status)
     labels = data.labels[idx].numpy() if data.labels is not None else np.full(len(idx), -1)
     table = MapTable(

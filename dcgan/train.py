@@ -78,6 +78,7 @@ class Trainer:
         # What runs the forward passes whose gradients must be averaged across ranks (the nets themselves in one process).
         self.G_ddp, self.D_ddp = (distributed.data_parallel(net, world, device) for net in (self.G, self.D))
         self.epoch = self.step = 0
+        self.verdict: dict | None = None  # the per-image verdict's calibration, fitted once training is done
         self.history: dict[str, list] = {c: [] for c in HISTORY_COLUMNS}
         self.out = Path(cfg.out)
 
@@ -92,6 +93,7 @@ class Trainer:
             "rng": {"gen": self.gen.get_state(), "torch": torch.get_rng_state()},
             "dataset": self.data.name, "labels": list(self.data.classes), "n_images": len(self.data),
             "history": self.history,
+            **({"verdict": self.verdict} if self.verdict else {}),
         }
 
     def restore(self, path: Path) -> None:
@@ -108,6 +110,7 @@ class Trainer:
         self.gen.set_state(state["rng"]["gen"])
         torch.set_rng_state(state["rng"]["torch"])
         self.epoch, self.step, self.history = state["epoch"], state["step"], state["history"]
+        self.verdict = state.get("verdict") if self.epoch >= self.cfg.epochs else None  # refitted after more epochs
 
     def save(self) -> Path:
         last = self.out / "last.pt"
@@ -233,7 +236,23 @@ class Trainer:
                 if main:
                     self.write_samples(noise)
                     last = self.save()
+        if main and self.verdict is None:
+            self.verdict = self._fit_verdict()
+            last = self.save() if self.verdict else last
         return last
+
+    def _fit_verdict(self) -> dict | None:
+        """The per-image verdict (dcgan.verdict) for the final D, fitted on the training images; None if too few."""
+        from .checkpoint import build_model
+        from .latent import generate, sample_z
+        from .verdict import fit_verdict
+
+        if len(self.data) < 40:
+            return None
+        model = build_model(self.model_config, _plain(self.G.state_dict()), _plain(self.D.state_dict()))
+        generated = generate(model.G, sample_z(500, self.cfg.nz, seed=self.cfg.seed + 1))
+        return fit_verdict(model.D, self.data.as_float(), generated=generated, data=self.data.name,
+                           seed=self.cfg.seed).state_dict()
 
     @torch.no_grad()
     def write_samples(self, noise: torch.Tensor) -> Path:
