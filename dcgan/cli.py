@@ -291,9 +291,15 @@ def cmd_eval(args) -> int:
     if report.class_share is not None:
         print(f"  classifier's mean confidence                 {100 * report.mean_confidence:9.1f}%")
         print("  class shares  " + "  ".join(f"{k}:{100 * v:.1f}%" for k, v in report.class_share.items()))
-    print(f"  nearest training image, median (samples)     {report.nn_generated_median:10.4f}")
-    print(f"  nearest other training image, median (real) {report.nn_real_median:10.4f}")
-    print(f"  samples closer to training than 99% of real  {100 * report.copies:9.1f}%  (1% expected without copying)")
+    print("  memorisation (distance to the nearest training image, tolerating 2 px shifts and stroke width):")
+    print(f"    median, samples / held-out real digits     {report.nn_generated_median:7.4f} / {report.nn_real_median:.4f}")
+    print(f"    samples flagged as near copies            {100 * report.copies:8.1f}%  (threshold {report.copy_threshold:.4f})")
+    print(f"    the check's false-positive rate            {100 * report.copy_false_positive_rate:8.1f}%  (held-out real images)")
+    print("    the check's hit rate on perturbed copies   "
+          + "  ".join(f"{k}: {100 * v:.0f}%" for k, v in report.copy_hit_rates.items()))
+    if report.verdict_auc:
+        print("  verdict ROC-AUC, held-out real vs          "
+              + "  ".join(f"{k}: {v:.3f}" for k, v in report.verdict_auc.items()))
     if args.json:
         Path(args.json).write_text(json.dumps(report.as_dict(), indent=2))
         print(f"wrote {args.json}")

@@ -17,6 +17,7 @@ from torch import nn
 from .errors import CheckpointError
 from .features import d_features
 from .latent import generate, sample_z
+from .verdict import verdict_report
 
 CLASSIFIER = Path(__file__).resolve().parents[1] / "checkpoints" / "digit-classifier.pt"
 CLASSIFIER_SIZE = 32
@@ -118,9 +119,13 @@ class EvalReport:
     feature_space: str
     class_share: dict | None
     mean_confidence: float | None
-    nn_generated_median: float
-    nn_real_median: float
-    copies: float  # share of samples closer to a training image than 99% of training images are to each other
+    nn_generated_median: float  # tolerant distance (dcgan.memorisation) of samples to the nearest training image
+    nn_real_median: float  # the same for held-out real images
+    copies: float  # share of samples flagged as near copies of a training image
+    copy_threshold: float
+    copy_hit_rates: dict  # share of perturbed training images flagged, per perturbation
+    copy_false_positive_rate: float  # share of held-out real images flagged
+    verdict_auc: dict | None  # the per-image verdict's ROC-AUC, held-out real vs generated and known fakes
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -154,23 +159,33 @@ def evaluate(model, data, *, n: int = 5000, seed: int = 0, classifier_path: str 
         counts = torch.bincount(probs.argmax(1), minlength=10).float() / n
         share = {str(i): round(float(c), 4) for i, c in enumerate(counts)}
         confidence = float(probs.max(1).values.mean())
-    nn_fake, nn_real, copies = memorisation(fake, real)
+    check, nn_fake, copies = memorisation(fake, data, seed=seed)
+    verdict_auc = verdict_report(model, data, n=min(n, 500), seed=seed) if model.has_verdict() else None
     return EvalReport(n=n, frechet=frechet, frechet_floor=floor, feature_space=space if fn else "none",
                       class_share=share, mean_confidence=confidence, nn_generated_median=nn_fake,
-                      nn_real_median=nn_real, copies=copies)
+                      nn_real_median=check.real_nn_median, copies=copies, copy_threshold=check.threshold,
+                      copy_hit_rates=check.hit_rates, copy_false_positive_rate=check.false_positive_rate,
+                      verdict_auc=verdict_auc)
 
 
-def memorisation(generated: torch.Tensor, training: torch.Tensor, *, n_queries: int = 1000, quantile: float = 0.01) -> tuple[float, float, float]:
-    """(median NN distance of samples, median NN distance among training images, share of likely copies).
+def copy_check(data, *, seed: int = 0) -> tuple["CopyCheck", torch.Tensor]:
+    """The near-copy check calibrated on `data` (80% reference, 20% held out; stratified where labelled) and the reference."""
+    from .memorisation import calibrate_copy_check
 
-    Paper sec. 6.1: a memorised sample sits much closer to some training image than training
-    images sit to each other. A sample counts as a copy when its nearest training image is
-    nearer than the `quantile` of training images' own nearest-other-image distances, so a
-    generator that copies nothing scores about `quantile` at most, and one that replays the
-    training set scores 1.
+    labels = data.labels.tolist() if data.labels is not None else [0] * len(data)
+    reference, held = classifier_split(labels, seed=seed)
+    images = data.as_float()
+    return calibrate_copy_check(images[reference], images[held], seed=seed), images
+
+
+def memorisation(generated: torch.Tensor, data, *, n_queries: int = 1000, seed: int = 0) -> tuple["CopyCheck", float, float]:
+    """(calibrated check, median distance of samples to the nearest training image, share of samples flagged).
+
+    Paper sec. 6.1: a memorised sample sits much closer to some training image than real images
+    not trained on sit to the training set. Samples are compared with every training image.
     """
-    reference = training[:5000]
-    nn_real = nearest_distances(reference[:n_queries], reference, exclude_self=True)
-    nn_fake = nearest_distances(generated[:n_queries], reference)
-    threshold = float(np.quantile(nn_real, quantile))
-    return float(np.median(nn_fake)), float(np.median(nn_real)), float((nn_fake < threshold).mean())
+    from .memorisation import copy_distance
+
+    check, images = copy_check(data, seed=seed)
+    dist, _ = copy_distance(generated[:n_queries], images)
+    return check, float(np.median(dist)), float((dist < check.threshold).mean())
