@@ -24,6 +24,10 @@ import dcgan  # noqa: E402
 from dcgan.checkpoint import describe  # noqa: E402,F401  (pages show it)
 from dcgan.errors import DcganError  # noqa: E402
 from dcgan.media import to_uint8, upscale  # noqa: E402,F401  (re-exported to the pages)
+import dcgan.latent  # noqa: E402
+from dcgan.data import BUILTIN, data_mismatch, model_default_data  # noqa: E402
+from dcgan.readings import VERDICT_HELP, DigitReader, image_captions, verdict_caption  # noqa: E402,F401
+from dcgan.readings import applies as readings_apply  # noqa: E402
 
 BUNDLED = ROOT / "checkpoints"
 DEFAULT_MODEL = BUNDLED / "mnist-32.pt"
@@ -171,17 +175,24 @@ def thumb_scale(config) -> int:
     return max(1, 64 // config.image_size)
 
 
-def render(model: dcgan.Model, z: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
-    """G(z) as uint8 (N, H, W, C) plus D's realness per image (NaN without D)."""
+def render(model: dcgan.Model, z: torch.Tensor) -> tuple[np.ndarray, list[str]]:
+    """G(z) as uint8 (N, H, W, C) plus each image's caption: the verdict, and the digit reading where it applies."""
+    reader = digit_reader(model)
     with torch.inference_mode():
-        return model.render(z)
+        images = dcgan.latent.generate(model.G, z)
+        return to_uint8(images), image_captions(model, images, reader)
 
 
-def score_caption(score: float, loss: str) -> str:
-    """D's verdict as a short caption: the probability of 'real' for BCE models, the raw score otherwise."""
-    if np.isnan(score):
-        return "no D in this file"
-    return f"D(x) = {score:.3f}" if loss == "bce" else f"D score {score:.2f}"
+@st.cache_resource(max_entries=4, show_spinner="Calibrating the digit reading…")
+def _digit_reader(name: str, image_size: int) -> DigitReader:
+    return DigitReader(dataset(name, image_size, 1))
+
+
+def digit_reader(model) -> DigitReader | None:
+    """The second reading for a digit model (classifier + nearest training image), None for other models."""
+    if not readings_apply(model.config, model.config.dataset):
+        return None
+    return _digit_reader(model.config.dataset, model.config.image_size)
 
 
 def show_image(image: np.ndarray, caption: str = "", *, scale: int = 4, container=st) -> None:
@@ -220,7 +231,11 @@ def show_markdown_with_images(text: str, base: Path) -> None:
 
 
 def training_curves(history: dict | list[dict], *, height: int = 400, key: str | None = None) -> None:
-    """Losses (top) and D's mean output on real and generated images (bottom), per step, lightly smoothed."""
+    """Losses (top) and D's mean output on each training batch (bottom), per step, lightly smoothed.
+
+    The bottom panel is D in train mode on all-real or all-fake batches (BatchNorm uses the batch's own
+    statistics), which is why it differs from the per-image verdict under the images; the caption says so.
+    """
     import pandas as pd
     from plotly.subplots import make_subplots
 
@@ -228,7 +243,7 @@ def training_curves(history: dict | list[dict], *, height: int = 400, key: str |
     window = max(1, len(frame) // 150)
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.06)
     series = (("loss_d", "D loss", 1, D_COLOUR), ("loss_g", "G loss", 1, G_COLOUR),
-              ("d_real", "D(x), real", 2, D_COLOUR), ("d_fake", "D(G(z)), generated", 2, G_COLOUR))
+              ("d_real", "D(x), real batches", 2, D_COLOUR), ("d_fake", "D(G(z)), generated batches", 2, G_COLOUR))
     for col, name, row, colour in series:
         if col in frame:
             fig.add_scatter(x=frame["step"], y=frame[col].rolling(window, min_periods=1).mean(), name=name,
@@ -237,9 +252,12 @@ def training_curves(history: dict | list[dict], *, height: int = 400, key: str |
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), hovermode="x unified",
                       legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
     fig.update_yaxes(title_text="loss", row=1, col=1)
-    fig.update_yaxes(title_text="D output", row=2, col=1)
+    fig.update_yaxes(title_text="D, batch mean", row=2, col=1)
     fig.update_xaxes(title_text="step", row=2, col=1)
     st.plotly_chart(fig, key=key)
+    st.caption("Bottom: D's mean output on whole training batches, all real or all generated, with BatchNorm using "
+               "each batch's own statistics (train mode). One image alone is judged differently, so these values are "
+               "not the realness under the images, which is per image and calibrated on real images.")
 
 
 # -- latent vectors shared between pages ------------------------------------------------------------
@@ -275,11 +293,18 @@ def dataset(name: str, image_size: int, channels: int):
 
 
 def model_dataset(model, *, key: str, container=st):
-    """The data set a model was trained on when it is built in, else the user's choice."""
-    builtin = ("mnist", "digits", "emoji")
-    default = model.config.dataset if model.config.dataset in builtin else ("emoji" if model.config.channels == 3 else "mnist")
-    name = container.selectbox("Real images from", builtin, index=builtin.index(default), key=key,
-                               help="The built-in data sets; a model trained on a folder is compared with one of these.")
+    """The 'Real images from' picker: it moves to the model's own data set whenever the model changes,
+    and warns when the chosen data is not the model's."""
+    owner = f"{key}:model"
+    if st.session_state.get(owner) != st.session_state.get("model_key") or st.session_state.get(key) not in BUILTIN:
+        st.session_state[key] = model_default_data(model.config)
+        st.session_state[owner] = st.session_state.get("model_key")
+    name = container.selectbox("Real images from", BUILTIN, key=key,
+                               help="The built-in data sets; it follows the model you pick. A model trained on a "
+                                    "folder is compared with one of these.")
+    warning = data_mismatch(model.config, name)
+    if warning:
+        container.warning(warning, icon=":material/warning:")
     return dataset(name, model.config.image_size, model.config.channels)
 
 

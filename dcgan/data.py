@@ -198,6 +198,27 @@ def _load_torchvision(name: str, *, image_size: int, channels: int, root: str, d
     return ImageData(torch.cat(images), torch.tensor(labels) if has_labels else None, classes if has_labels else (), kind)
 
 
+BUILTIN = ("mnist", "digits", "emoji")
+
+
+def model_default_data(config) -> str:
+    """The built-in data set to compare a model with: its own when built in, else one of its channel count."""
+    if config.dataset in BUILTIN:
+        return config.dataset
+    return "emoji" if config.channels == 3 else "mnist"
+
+
+def data_mismatch(config, name: str) -> str | None:
+    """A one-line warning when `name` is not the data a model was trained on (None when it is, or may be)."""
+    if config.dataset and config.dataset != name:
+        return (f"This model was trained on {config.dataset!r}, not {name!r}: its D has never seen these images, "
+                "so the readings below compare it with foreign data.")
+    if not config.dataset and default_channels(name) != config.channels:
+        kind = "colour" if config.channels == 3 else "greyscale"
+        return f"A {kind} model compared with {name!r} ({default_channels(name)}-channel images): the data set may not be its own."
+    return None
+
+
 def default_channels(source: str) -> int:
     """The channel count a source naturally has: 1 for the digit sets, 3 otherwise."""
     return 1 if source in ("mnist", "digits", "torchvision-mnist", "fashion-mnist") else 3

@@ -107,6 +107,16 @@ class MapTable:
     z: np.ndarray  # (N, nz)
     images: torch.Tensor  # (N, C, H, W) in [-1, 1]
     classes: tuple[str, ...]
+    quality: dict | None = None  # map_quality() of this map
+    read_label: np.ndarray | None = None  # (N,) the digit classifier's label (int, -1 where it does not apply)
+
+    def class_names(self) -> np.ndarray:
+        """Per point: the data set's label for real images, the classifier's reading for samples, else '?'."""
+        names = []
+        for kind, label, read in zip(self.kind, self.label, self.read_label if self.read_label is not None else self.label):
+            index = label if kind == "real" else read
+            names.append(self.classes[index] if index >= 0 and self.classes else "?")
+        return np.array(names)
 
 
 def feature_map(model, data, *, n: int = 1000, seed: int = 0, status: Callable[[str], None] | None = None,
@@ -121,8 +131,15 @@ def feature_map(model, data, *, n: int = 1000, seed: int = 0, status: Callable[[
     if status:
         status(f"computing D features for {len(images)} images")
     scores = model.realness(images) if model.has_verdict() else np.full(len(images), np.nan)
-    fmap = FeatureMap(random_state=seed, **umap_args).fit(d_features(model.D, images), status=status)
+    features = d_features(model.D, images)
+    fmap = FeatureMap(random_state=seed, **umap_args).fit(features, status=status)
     labels = data.labels[idx].numpy() if data.labels is not None else np.full(len(idx), -1)
+    read = np.full(len(images), -1)
+    if model.config.channels == 1 and data.labels is not None and len(data.classes) == 10:
+        from .metrics import load_classifier
+
+        with torch.no_grad():
+            read[len(real):] = load_classifier()(fake).argmax(1).numpy()
     table = MapTable(
         xy=fmap.embedding_,
         kind=np.array(["real"] * len(real) + ["generated"] * n),
@@ -131,8 +148,33 @@ def feature_map(model, data, *, n: int = 1000, seed: int = 0, status: Callable[[
         z=np.concatenate([np.full((len(real), model.config.nz), np.nan, dtype=np.float32), z.numpy()]),
         images=images,
         classes=data.classes,
+        read_label=read,
     )
+    table.quality = map_quality(table, features)
     return table, fmap
+
+
+def map_quality(table: MapTable, features: np.ndarray, *, k: int = 10) -> dict[str, float | None]:
+    """How much the map can be trusted, each in [0, 1]:
+
+    - class accuracy of a k-NN vote among real images, on the 2-D map and in the full D features
+      (leave-one-out; None without labels): a map much worse than its features distorts them;
+    - the share of generated points whose k nearest neighbours (full features) are mostly real.
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    real = table.kind == "real"
+    out: dict[str, float | None] = {"knn_accuracy_map": None, "knn_accuracy_features": None}
+    if (table.label[real] >= 0).all() and real.sum() > k:
+        for name, X in (("knn_accuracy_map", table.xy[real]), ("knn_accuracy_features", features[real])):
+            _, idx = NearestNeighbors(n_neighbors=k + 1).fit(X).kneighbors(X)
+            votes = table.label[real][idx[:, 1:]]
+            predicted = np.array([np.bincount(v).argmax() for v in votes])
+            out[name] = float((predicted == table.label[real]).mean())
+    _, idx = NearestNeighbors(n_neighbors=k + 1).fit(features).kneighbors(features[~real])
+    idx = idx[:, 1:]  # each point's first neighbour is itself
+    out["generated_among_real"] = float((real[idx].mean(1) > 0.5).mean()) if (~real).any() else None
+    return out
 
 
 def thumbnails(images: torch.Tensor, *, scale: int = 2) -> list[str]:
@@ -148,33 +190,67 @@ def thumbnails(images: torch.Tensor, *, scale: int = 2) -> list[str]:
     return uris
 
 
+GENERATED_GREY = "#9a9a9a"
+
+
 def color_values(table: MapTable, color_by: str) -> tuple[np.ndarray, bool]:
-    """(values, is_continuous) for colouring by 'kind', 'label' or 'score'."""
+    """(values, is_continuous) for colouring by 'kind', 'label' or 'score'; samples are 'generated' unless continuous."""
     if color_by == "score":
         return table.score, True
     if color_by == "label":
-        names = np.array([table.classes[l] if l >= 0 and table.classes else "generated" if k == "generated" else "?"
-                          for l, k in zip(table.label, table.kind)])
-        return names, False
+        names = table.class_names()
+        return np.where(table.kind == "generated", "generated", names), False
     return table.kind, False
 
 
+def _category_order(values: np.ndarray) -> list[str]:
+    """Legend order: classes sorted (numbers as numbers), then 'generated' last."""
+    cats = sorted(set(values) - {"generated"}, key=lambda v: (not str(v).isdigit(), int(v) if str(v).isdigit() else 0, str(v)))
+    return cats + (["generated"] if "generated" in set(values) else [])
+
+
 def umap_figure(table: MapTable, *, color_by: str = "kind", with_thumbnails: bool = True):
-    """An interactive Plotly scatter of the map; each point carries its row id in customdata[0]."""
+    """An interactive Plotly scatter of the map; each point carries its row id in customdata[0].
+
+    Generated points are grey under every colouring (and drawn as a separate grey layer when colouring
+    by verdict); hover gives kind, class (the classifier's reading for samples) and the verdict.
+    """
     import plotly.express as px
 
     values, continuous = color_values(table, color_by)
     frame = {"x": table.xy[:, 0], "y": table.xy[:, 1], "row": np.arange(len(table.xy)), "kind": table.kind,
-             "score": np.round(table.score, 3), color_by: values}
-    fig = px.scatter(frame, x="x", y="y", color=color_by, custom_data=["row", "kind", "score"],
-                     color_continuous_scale="Viridis" if continuous else None, render_mode="webgl" if len(values) > 1000 else "auto")
-    fig.update_traces(marker={"size": 5, "opacity": 0.8},
-                      hovertemplate="row %{customdata[0]} · %{customdata[1]}<br>D score %{customdata[2]}<extra></extra>")
+             "class": table.class_names(), "verdict": np.round(table.score, 2), color_by: values}
+    hover = "%{customdata[1]} · class %{customdata[2]}<br>realness %{customdata[3]}<extra></extra>"
+    custom = ["row", "kind", "class", "verdict"]
+    if continuous:
+        real = table.kind == "real"
+        fig = px.scatter({k: np.asarray(v)[real] for k, v in frame.items()}, x="x", y="y", color=color_by,
+                         custom_data=custom, color_continuous_scale="Viridis", range_color=(0, 1))
+        fig.add_scatter(x=frame["x"][~real], y=frame["y"][~real], mode="markers", name="generated",
+                        marker={"color": GENERATED_GREY},
+                        customdata=np.stack([np.asarray(frame[c], dtype=object)[~real] for c in custom], 1))
+    else:
+        order = _category_order(values)
+        palette = px.colors.qualitative.Plotly + px.colors.qualitative.D3
+        colours = {c: palette[i % len(palette)] for i, c in enumerate(o for o in order if o != "generated")}
+        colours["generated"] = GENERATED_GREY
+        fig = px.scatter(frame, x="x", y="y", color=color_by, custom_data=custom, category_orders={color_by: order},
+                         color_discrete_map=colours, render_mode="webgl" if len(values) > 1000 else "auto")
+    fig.update_traces(marker={"size": 5, "opacity": 0.8}, hovertemplate=hover)
     fig.update_layout(xaxis_title="UMAP 1", yaxis_title="UMAP 2", legend_title_text=color_by, height=560,
                       margin={"l": 10, "r": 10, "t": 30, "b": 10})
     if with_thumbnails:
         fig.layout.meta = {"thumbnails": thumbnails(table.images)}
     return fig
+
+
+def balanced_selection(table: MapTable, rows: list[int], *, limit: int = 24) -> list[int]:
+    """Up to `limit` selected rows, alternating real and generated so both kinds show when both were selected."""
+    real = [r for r in rows if table.kind[r] == "real"]
+    fake = [r for r in rows if table.kind[r] != "real"]
+    mixed = [r for pair in zip(real, fake) for r in pair]
+    rest = real[len(fake):] + fake[len(real):]
+    return (mixed + rest)[:limit]
 
 
 # Shows the hovered point's image in a fixed corner: Plotly's hover labels cannot hold pictures.

@@ -26,7 +26,6 @@ from .errors import DcganError
 from .models import Discriminator, Generator
 
 K_NEIGHBOURS = 5  # typicality: distance to the 5th nearest real image
-CAPTION = "realness = share of real images that look less real (to D) than this one"
 
 
 @torch.no_grad()

@@ -20,11 +20,11 @@ def groups(model, z: torch.Tensor) -> tuple[list[int], list[int], list[int]]:
 
 def equation(model, means, result) -> None:
     """G(mean A) − G(mean B) + G(mean C) = G(result), as images: what each averaged z looks like."""
-    images, scores = core.render(model, torch.stack([*means, result]))
+    images, captions = core.render(model, torch.stack([*means, result]))
     cols = st.columns([2, 1, 2, 1, 2, 1, 2, 4], vertical_alignment="center")
     scale = core.display_size(model.config)
     for i, (label, op) in enumerate(zip(("mean A", "mean B", "mean C", "result"), ("−", "+", "=", ""))):
-        core.show_image(images[i], f"{label} · {core.score_caption(scores[i], model.config.loss)}", scale=scale,
+        core.show_image(images[i], f"{label} · {captions[i]}", scale=scale,
                         container=cols[2 * i])
         if op:
             cols[2 * i + 1].markdown(f"<h2 style='text-align:center'>{op}</h2>", unsafe_allow_html=True)
@@ -41,8 +41,8 @@ def main() -> None:
     seed = c1.number_input("Seed for the samples", 0, 10**6, 0, key="arith_seed")
     noise = c2.select_slider("Family noise (± per coordinate)", [0.0, 0.1, 0.25, 0.5, 1.0], value=0.25, key="arith_noise")
     z = L.sample_z(N_SAMPLES, model.config.nz, seed=int(seed))
-    images, scores = core.render(model, z)
-    core.show_images(images, [f"#{i + 1} · {core.score_caption(s, model.config.loss)}" for i, s in enumerate(scores)],
+    images, captions = core.render(model, z)
+    core.show_images(images, [f"#{i + 1} · {c}" for i, c in enumerate(captions)],
                      per_row=12, scale=max(1, core.thumb_scale(model.config) // 2 + 1))
     group_a, group_b, group_c = groups(model, z)
     if not (group_a and group_b and group_c):
@@ -53,8 +53,8 @@ def main() -> None:
                                   seed=int(seed))
     equation(model, [pick(g).mean(0) for g in (group_a, group_b, group_c)], result)
     st.markdown(f"**Family** (result + U(−{noise}, {noise}) noise on each coordinate)")
-    fam, fam_scores = core.render(model, family)
-    core.show_images(fam, [core.score_caption(s, model.config.loss) for s in fam_scores], per_row=N_FAMILY,
+    fam, fam_captions = core.render(model, family)
+    core.show_images(fam, fam_captions, per_row=N_FAMILY,
                      scale=core.thumb_scale(model.config))
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
     name = c1.text_input("Name for A − B as a slider direction", "A − B", key="arith_name")

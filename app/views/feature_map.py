@@ -3,11 +3,8 @@ import numpy as np
 import streamlit as st
 
 from app import core
-from dcgan.embed import feature_map, umap_figure
+from dcgan.embed import balanced_selection, feature_map, umap_figure, write_map_html
 from dcgan.features import linear_probe
-
-KIND_COLOURS = {"real": core.D_COLOUR, "generated": core.G_COLOUR}  # apart in both themes, unlike a palette's first two
-
 
 def build_map(model, mid: str, data, n: int):
     key = ("map", mid, data.name, n)
@@ -43,12 +40,12 @@ def probe_panel(model, mid: str, data) -> None:
 
 
 def selection_panel(model, mid: str, table, rows: list[int]) -> None:
-    st.markdown(f"**{len(rows)} selected**" + (" (the first 24 shown)" if len(rows) > 24 else ""))
-    shown = rows[:24]
-    captions = []
-    for r in shown:
-        label = f" · {table.classes[table.label[r]]}" if table.label[r] >= 0 and table.classes else ""
-        captions.append(f"{table.kind[r]}{label} · {core.score_caption(table.score[r], model.config.loss)}")
+    shown = balanced_selection(table, rows)
+    n_real = sum(table.kind[r] == "real" for r in rows)
+    st.markdown(f"**{len(rows)} selected** ({n_real} real, {len(rows) - n_real} generated)"
+                + (f"; {len(shown)} shown, real and generated alternating" if len(rows) > len(shown) else ""))
+    names = table.class_names()
+    captions = [f"{table.kind[r]} · class {names[r]} · {core.verdict_caption(table.score[r])}" for r in shown]
     core.show_images(core.to_uint8(table.images[shown]), captions, per_row=12, scale=core.thumb_scale(model.config))
     generated = [r for r in rows if table.kind[r] == "generated"]
     if not generated:
@@ -64,6 +61,30 @@ def selection_panel(model, mid: str, table, rows: list[int]) -> None:
         st.success("Sent: open the Walks page.")
 
 
+def quality_panel(table) -> None:
+    """How far to trust the picture: class k-NN accuracy on the map vs in the features, and mixing of samples."""
+    q = table.quality
+    st.markdown("**How faithful is the map?**")
+    if q["knn_accuracy_map"] is not None:
+        st.metric("10-NN class accuracy, 2-D map", f"{100 * q['knn_accuracy_map']:.1f}%")
+        st.metric("10-NN class accuracy, full D features", f"{100 * q['knn_accuracy_features']:.1f}%")
+    if q["generated_among_real"] is not None:
+        st.metric("Samples whose 10 nearest points are mostly real", f"{100 * q['generated_among_real']:.1f}%",
+                  help="In the full D features. High: D's features place samples among real images.")
+
+
+def show_hover_map(table, color: str) -> None:
+    """The map as a standalone Plotly page whose hover shows the point's image (Streamlit's chart cannot)."""
+    import tempfile
+
+    import streamlit.components.v1 as components
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = f"{folder}/map.html"
+        write_map_html(umap_figure(table, color_by=color), path)
+        components.html(open(path).read(), height=600)
+
+
 def main() -> None:
     st.title("Feature map")
     core.intro("D's features (each layer max-pooled to 4x4, as in the paper) for real images and samples, "
@@ -77,15 +98,22 @@ def main() -> None:
     data = core.model_dataset(model, key="map_data", container=c1)
     n = c2.select_slider("Real images (and as many samples)", [250, 500, 1000, 2000], value=500, key="map_n",
                          help="The first map compiles UMAP's numba code (about 10 s); later ones are faster, and cached.")
-    color = c3.radio("Colour by", ["kind", "label", "score"], horizontal=True, key="map_color")
+    color = c3.radio("Colour by", ["kind", "label", "score"], horizontal=True, key="map_color",
+                     help="score = the per-image verdict (realness); generated points are grey under every colouring.")
+    hover = st.toggle("Pictures on hover (no selection)", key="map_hover",
+                      help="Shows each point's image as you hover; box and lasso selection work only with this off.")
     left, right = st.columns([3, 1])
+    event = None
     with left:
         table = build_map(model, mid, data, n)
-        fig = umap_figure(table, color_by=color, with_thumbnails=False)
-        if color == "kind":
-            fig.for_each_trace(lambda t: t.update(marker_color=KIND_COLOURS.get(t.name)))
-        event = st.plotly_chart(fig, on_select="rerun", selection_mode=("points", "box", "lasso"), key=f"map:{mid}:{data.name}:{n}")
+        if hover:
+            show_hover_map(table, color)
+        else:
+            fig = umap_figure(table, color_by=color, with_thumbnails=False)
+            event = st.plotly_chart(fig, on_select="rerun", selection_mode=("points", "box", "lasso"),
+                                    key=f"map:{mid}:{data.name}:{n}")
     with right:
+        quality_panel(table)
         probe_panel(model, mid, data)
     points = event.selection.points if event and event.selection else []
     rows = sorted({int(p["customdata"][0]) for p in points if p.get("customdata")})

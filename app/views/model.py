@@ -3,7 +3,8 @@ import pandas as pd
 import streamlit as st
 
 from app import core
-from dcgan.latent import sample_z
+from dcgan.latent import generate, sample_z
+from dcgan.verdict import verdict_report
 from dcgan.summary import architecture
 
 
@@ -33,9 +34,54 @@ def upload_box() -> None:
 
 def samples(model) -> None:
     seed = st.number_input("Seed", 0, 10**6, 0, key="model_seed", help="The same seed always gives the same samples.")
-    images, scores = core.render(model, sample_z(16, model.config.nz, seed=int(seed)))
-    core.show_images(images, [core.score_caption(s, model.config.loss) for s in scores], per_row=8,
-                     scale=core.thumb_scale(model.config))
+    z = sample_z(16, model.config.nz, seed=int(seed))
+    images, captions = core.render(model, z)
+    core.show_images(images, captions, per_row=8, scale=core.thumb_scale(model.config))
+    reader = core.digit_reader(model)
+    if reader is not None:
+        with st.expander("Nearest training images (the memorisation view)"):
+            nearest_panel(model, reader, z)
+
+
+def nearest_panel(model, reader, z) -> None:
+    """Each sample above its nearest training image: a memorised sample would sit on top of its original."""
+    images = generate(model.G, z)
+    readings = reader.read(images)
+    st.caption(f"Distance: RMS per pixel in [−1, 1] units, after the best shift of up to 2 px and the best stroke "
+               f"width. A sample nearer than {reader.check.threshold:.3f} is flagged as a near copy: only "
+               f"{100 * reader.check.false_positive_rate:.0f}% of real digits G never trained on are that near, while "
+               + ", ".join(f"{100 * v:.0f}% of {k} copies" for k, v in reader.check.hit_rates.items()) + " are.")
+    originals = core.to_uint8(reader.images[[r.nearest for r in readings]])
+    samples_u8 = core.to_uint8(images)
+    for start in (0, 8):
+        core.show_images(samples_u8[start:start + 8], [f"sample {i + 1}" for i in range(start, start + 8)], per_row=8,
+                         scale=core.thumb_scale(model.config))
+        core.show_images(originals[start:start + 8],
+                         [f"training #{r.nearest} · {r.distance:.2f}" + (" · NEAR COPY" if r.near_copy else "")
+                          for r in readings[start:start + 8]], per_row=8, scale=core.thumb_scale(model.config))
+
+
+def verdict_panel(model, mid: str) -> None:
+    """What the number under every image is, and how well it separates real images from fakes."""
+    st.subheader("The verdict under each image")
+    st.markdown(core.VERDICT_HELP)
+    if not model.has_verdict():
+        st.info("No verdict for this file: it has no D, or it was trained on data the app does not have. "
+                "`python -m dcgan calibrate FILE --data YOUR_IMAGES --out FILE` adds one.")
+        return
+    verdict = model.verdict()
+    if verdict.auc_generated is not None:
+        st.metric(f"Real vs generated ROC-AUC (real images of {verdict.data})", f"{verdict.auc_generated:.3f}",
+                  help="1 = every real image scores above every sample; 0.5 = D cannot tell them apart.")
+    key = ("verdict", mid)
+    cache = core.results()
+    if key not in cache and st.button("Check it on known fakes (~10 s)", key="verdict_check", icon=":material/rule:"):
+        with st.spinner("Scoring held-out real images, samples, noise, blank images and an untrained G…"):
+            data = core.dataset(core.model_default_data(model.config), model.config.image_size, model.config.channels)
+            cache[key] = verdict_report(model, data)
+    if key in cache:
+        st.dataframe(pd.DataFrame({"held-out real images vs": list(cache[key]), "ROC-AUC": list(cache[key].values())}),
+                     hide_index=True, column_config={"ROC-AUC": st.column_config.NumberColumn(format="%.3f")})
 
 
 def config_panel(model) -> None:
@@ -69,13 +115,15 @@ def architecture_panel(model) -> None:
 
 def main() -> None:
     st.title("Model")
-    core.intro("A DCGAN generator G turns a random vector z into an image; the discriminator D scores how real an "
-               "image looks. Under each sample: D's verdict, D(x) = its probability that the image is real "
-               "(a well-trained D is hard to fool, so low values are normal late in training).")
+    core.intro("A DCGAN generator G turns a random vector z into an image; the discriminator D judges how real an "
+               "image looks. Under each sample: D's verdict as a realness percentile among real images (below), and "
+               "for digit models a second reading that does not use D: the digit classifier's label and confidence, "
+               "and the distance to the nearest training image.")
     upload_box()
-    model, _ = core.current_model()
+    model, mid = core.current_model()
     st.subheader("Samples")
     samples(model)
+    verdict_panel(model, mid)
     left, right = st.columns(2)
     with left:
         st.subheader("Config")

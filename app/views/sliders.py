@@ -26,8 +26,8 @@ def picker(model, mid: str) -> None:
     with st.expander("Pick a starting sample, or make a direction from an attribute"):
         seed = st.number_input("Seed", 0, 10**6, 0, key="slider_pick_seed")
         z = L.sample_z(N_PICK, model.config.nz, seed=int(seed))
-        images, scores = core.render(model, z)
-        captions = [f"#{i + 1} · {core.score_caption(s, model.config.loss)}" for i, s in enumerate(scores)]
+        images, captions = core.render(model, z)
+        captions = [f"#{i + 1} · {c}" for i, c in enumerate(captions)]
         cols = core.show_images(images, captions, per_row=N_PICK, scale=core.thumb_scale(model.config))
         for i, col in enumerate(cols):
             col.button("Start here", key=f"pick{i}", on_click=core.set_slider_start, args=(mid, z[i].numpy()))
@@ -101,14 +101,14 @@ def panel(model, mid: str, directions: list) -> None:
     last = by_key[last_key]
     base = L.apply_direction(z, last, -values[last_key])  # the strip spans this slider's whole range
     zs = torch.stack([z] + [L.apply_direction(base, last, s) for s in STRIP])
-    images, scores = core.render(model, zs)  # one batched G (and D) call: big image + strip
+    images, captions = core.render(model, zs)  # one batched G (and D) call: big image + strip
     with right:
-        core.show_image(images[0], core.score_caption(scores[0], model.config.loss),
+        core.show_image(images[0], captions[0],
                         scale=core.display_size(model.config) * 2)
         st.markdown(f"**Along {last.name}** (−2σ … +2σ, the other sliders as they are)")
         cols = st.columns(len(STRIP))
-        for col, s, img, sc in zip(cols, STRIP, images[1:], scores[1:]):
-            core.show_image(img, f"{s:+.0f}σ · {core.score_caption(sc, model.config.loss)}",
+        for col, s, img, caption in zip(cols, STRIP, images[1:], captions[1:]):
+            core.show_image(img, f"{s:+.0f}σ · {caption}",
                             scale=core.thumb_scale(model.config), container=col)
         st.session_state["slider_z"] = z.numpy()
         z_io(model, mid, z)

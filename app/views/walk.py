@@ -35,8 +35,8 @@ def sample_keyframes(model) -> tuple[list[torch.Tensor], list[str]]:
     numbers = list(range(1, N_SAMPLES + 1))
     picked = c2.multiselect("Keyframes from the samples below, in order", numbers, default=[1, 2, 3, 4], key="walk_pick")
     with st.expander("Samples", expanded=True):
-        images, scores = core.render(model, z)
-        core.show_images(images, [f"#{i + 1} · {core.score_caption(s, model.config.loss)}" for i, s in enumerate(scores)],
+        images, captions = core.render(model, z)
+        core.show_images(images, [f"#{i + 1} · {c}" for i, c in enumerate(captions)],
                          per_row=N_SAMPLES, scale=max(1, core.thumb_scale(model.config) // 2 + 1))
     return [z[i - 1] for i in picked], [f"#{i}" for i in picked]
 
@@ -96,10 +96,10 @@ def main() -> None:
         st.warning("A walk needs at least two keyframes: pick more samples above.")
         return
     keys = torch.stack(zs)
-    frames, scores = core.render(model, L.interpolate(keys, steps, mode=mode))
+    frames, captions = core.render(model, L.interpolate(keys, steps, mode=mode))
     st.markdown(f"**Frame strip** ({len(frames)} frames, every {max(1, round(len(frames) / 10))}th shown)")
     shown = np.linspace(0, len(frames) - 1, min(10, len(frames))).round().astype(int)
-    core.show_images(frames[shown], [f"frame {i} · {core.score_caption(scores[i], model.config.loss)}" for i in shown],
+    core.show_images(frames[shown], [f"frame {i} · {captions[i]}" for i in shown],
                      per_row=len(shown), scale=core.thumb_scale(model.config))
     scale = core.display_size(model.config)
     left, right = st.columns([1, 2])
