@@ -29,14 +29,17 @@ sys.path.insert(0, str(ROOT))  # `python app/gradio_app.py` from anywhere still 
 import dcgan  # noqa: E402
 from dcgan import latent as L  # noqa: E402
 from dcgan.errors import DcganError  # noqa: E402
-from dcgan.media import grid, save_animation, upscale  # noqa: E402
+from dcgan.media import grid, save_animation, to_uint8, upscale  # noqa: E402
+from dcgan.readings import VERDICT_HELP, DigitReader, image_captions  # noqa: E402
+from dcgan.readings import applies as readings_apply  # noqa: E402
 
 DEFAULT = ROOT / "checkpoints" / "mnist-32.pt"
 OUT = Path(tempfile.mkdtemp(prefix="dcgan-gradio-"))  # walk GIFs; PNGs go through Gradio's own cache
 N_SLIDERS = 6
 NO_TRUNCATION = 3.0  # the truncation slider's top end means "sample from the full N(0, I)"
 MAX_SEED = 2**31 - 1
-DATASETS = ("mnist", "digits", "emoji")  # the built-in real-image sets (no network needed)
+from dcgan.data import BUILTIN as DATASETS  # noqa: E402  the built-in real-image sets (no network needed)
+from dcgan.data import data_mismatch, model_default_data  # noqa: E402
 
 
 # -- errors and caches ----------------------------------------------------------------------------
@@ -133,12 +136,15 @@ def walk(seeds: str, steps: float, mode: str, path: str = str(DEFAULT)) -> str:
         return str(save_animation(frames, OUT / f"walk-{uuid.uuid4().hex[:12]}.gif", fps=12, scale=scale))
 
 
-def _verdict(score: float, loss: str) -> str:
-    if np.isnan(score):
-        return "This file has no discriminator, so D gives no verdict."
-    if loss == "bce":
-        return f"D(x) = {score:.3f}: D's probability that this image is real"
-    return f"D's score: {score:.2f} (higher means more real)"
+def _reader(model: dcgan.Model) -> DigitReader | None:
+    """The digit reading (classifier + nearest training image) for digit models, calibrated once per data set."""
+    from dcgan.data import load_data
+
+    config = model.config
+    if not readings_apply(config, config.dataset):
+        return None
+    return _cached(("reader", config.dataset, config.image_size),
+                   lambda: DigitReader(load_data(config.dataset, image_size=config.image_size, channels=1)))
 
 
 def slide(path: str, seed: float, *strengths: float) -> tuple[np.ndarray, str]:
@@ -148,9 +154,10 @@ def slide(path: str, seed: float, *strengths: float) -> tuple[np.ndarray, str]:
         z = L.sample_z(1, model.config.nz, seed=int(seed))[0]
         for direction, strength in zip(_directions(*_version(path)), strengths):
             z = L.apply_direction(z, direction, strength)
-        images, scores = model.render(z[None])  # uint8 (1, H, W, C), (1,)
-        image = upscale(images[0], max(1, 256 // model.config.image_size))
-        return (image[..., 0] if image.shape[-1] == 1 else image), _verdict(float(scores[0]), model.config.loss)
+        images = L.generate(model.G, z[None])
+        caption = image_captions(model, images, _reader(model))[0]
+        image = upscale(to_uint8(images)[0], max(1, 256 // model.config.image_size))
+        return (image[..., 0] if image.shape[-1] == 1 else image), f"{caption}\n\n{VERDICT_HELP}"
 
 
 def filters(path: str, layer: str, count: float, steps: float, progress=gr.Progress()) -> np.ndarray:
@@ -184,6 +191,9 @@ def umap_plot(path: str, source: str, n: float, color_by: str, progress=gr.Progr
             return feature_map(model, data, n=int(n), status=lambda msg: progress(0.5, desc=msg))[0]
 
         table = _cached(("umap", *_version(path), source, int(n)), compute)
+        warning = data_mismatch(model.config, source)
+        if warning:
+            gr.Warning(warning)
         return umap_figure(table, color_by=color_by, with_thumbnails=False)
 
 
@@ -202,7 +212,7 @@ def _layers(model: dcgan.Model, **kwargs) -> gr.Dropdown:
 
 
 def _dataset_for(model: dcgan.Model) -> str:
-    return model.config.dataset if model.config.dataset in DATASETS else "mnist"
+    return model_default_data(model.config)
 
 
 def use_checkpoint(path: str) -> tuple:

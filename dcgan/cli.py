@@ -251,26 +251,27 @@ def add_calibrate_args(p: argparse.ArgumentParser) -> None:
 @command("probe", "the paper's representation test: a linear SVM on D features vs raw pixels vs an untrained D",
          "python -m dcgan probe checkpoints/mnist-32.pt --data mnist")
 def cmd_probe(args) -> int:
-    from .features import linear_probe
+    from .features import FEATURE_SETS, linear_probe
 
     model, data = _model_and_data(args)
     try:
-        result = linear_probe(model, data, n=args.n, seed=args.seed)
+        result = linear_probe(model, data, n=args.n, seeds=tuple(range(args.seeds)))
     except ValueError as err:
         raise ConfigError(str(err)) from None
-    pct = result.as_percentages()
-    print(f"linear probe on {result.n_train} training / {result.n_test} test images ({data.name}):")
-    print(f"  D features       {pct['d_features']:6.2f}%")
-    print(f"  raw pixels       {pct['raw_pixels']:6.2f}%")
-    print(f"  untrained D      {pct['random_d']:6.2f}%")
+    print(result.summary())
+    names = {"d_features": "D features", "raw_pixels": "raw pixels", "random_d": "untrained D"}
+    for name in FEATURE_SETS:
+        mean, sd = result.as_percentages()[name]
+        print(f"  {names[name]:12s} {mean:6.2f}% ± {sd:.2f}  (penalties chosen: "
+              f"{', '.join(f'{a:g}' for a in result.penalty[name])})")
     return 0
 
 
 def add_probe_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("checkpoint")
     p.add_argument("--data", default="mnist")
-    p.add_argument("--n", type=int, default=5000, help="labelled images used (split 60/20/20)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--n", type=int, default=2000, help="labelled images per seed (split 60/20/20)")
+    p.add_argument("--seeds", type=int, default=3, help="splits (and untrained Ds) to average over")
 
 
 @command("eval", "quality report: Fréchet distance vs the real-vs-real floor, class coverage, memorisation check",

@@ -90,11 +90,12 @@ class CopyCheck:
         return asdict(self)
 
 
-def calibrate_copy_check(reference: torch.Tensor, held_out: torch.Tensor, *, n_copies: int = 200, seed: int = 0,
-                         false_positive_target: float = FALSE_POSITIVE_TARGET) -> CopyCheck:
-    """Threshold from half of `held_out` (real images not in `reference`); rates from the other half and copies."""
+def calibrate_copy_check(reference: torch.Tensor, held_out: torch.Tensor, *, n_held: int = 600, n_copies: int = 100,
+                         seed: int = 0, false_positive_target: float = FALSE_POSITIVE_TARGET) -> CopyCheck:
+    """Threshold from half of (up to n_held of) `held_out`, real images not in `reference`; rates from the other
+    half and from n_copies perturbed copies of reference images per kind of perturbation."""
     gen = torch.Generator().manual_seed(seed)
-    held = held_out[torch.randperm(len(held_out), generator=gen)]
+    held = held_out[torch.randperm(len(held_out), generator=gen)[:n_held]]
     half = len(held) // 2
     fit_d, _ = copy_distance(held[:half], reference)
     test_d, _ = copy_distance(held[half:], reference)

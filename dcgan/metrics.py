@@ -99,16 +99,6 @@ class _Callable(nn.Module):
         return self.fn(images.float())
 
 
-def nearest_distances(queries: torch.Tensor, reference: torch.Tensor, *, exclude_self: bool = False) -> np.ndarray:
-    """Per query, the L2 pixel distance (per pixel, RMS in [-1, 1] units) to its nearest reference image."""
-    from sklearn.neighbors import NearestNeighbors
-
-    q, r = queries.flatten(1).numpy(), reference.flatten(1).numpy()
-    nn_index = NearestNeighbors(n_neighbors=2 if exclude_self else 1).fit(r)
-    dist, _ = nn_index.kneighbors(q)
-    return dist[:, -1] / np.sqrt(q.shape[1])
-
-
 @dataclass
 class EvalReport:
     """What `python -m dcgan eval` prints and writes as JSON."""
@@ -169,13 +159,31 @@ def evaluate(model, data, *, n: int = 5000, seed: int = 0, classifier_path: str 
 
 
 def copy_check(data, *, seed: int = 0) -> tuple["CopyCheck", torch.Tensor]:
-    """The near-copy check calibrated on `data` (80% reference, 20% held out; stratified where labelled) and the reference."""
-    from .memorisation import calibrate_copy_check
+    """The near-copy check calibrated on `data` (80% reference, 20% held out; stratified where labelled), and
+    the data as floats. The calibration (seconds) is cached on disk by data set, size and seed."""
+    import json
+    import os
 
+    from .config import CACHE_ROOT
+    from .memorisation import CopyCheck, calibrate_copy_check
+
+    images = data.as_float()
+    safe = "".join(c if c.isalnum() else "_" for c in data.name)[:40]
+    cache = (Path(os.environ.get("DCGAN_CACHE", CACHE_ROOT)).expanduser() / "copycheck"
+             / f"{safe}-{len(data)}-{'x'.join(map(str, images.shape[1:]))}-{seed}.json")
+    try:
+        return CopyCheck(**json.loads(cache.read_text())), images
+    except (OSError, ValueError, TypeError):
+        pass
     labels = data.labels.tolist() if data.labels is not None else [0] * len(data)
     reference, held = classifier_split(labels, seed=seed)
-    images = data.as_float()
-    return calibrate_copy_check(images[reference], images[held], seed=seed), images
+    check = calibrate_copy_check(images[reference], images[held], seed=seed)
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_text(json.dumps(check.as_dict()))
+    except OSError:  # a read-only cache only costs the calibration next time
+        pass
+    return check, images
 
 
 def memorisation(generated: torch.Tensor, data, *, n_queries: int = 1000, seed: int = 0) -> tuple["CopyCheck", float, float]:

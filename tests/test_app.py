@@ -41,14 +41,16 @@ def captions(at: AppTest) -> list[str]:
 def big_image(at: AppTest) -> str:
     """The slider page's big image: the one captioned with a score alone, after the picker's '#n · ...' samples."""
     return next(img.proto.imgs[0].url for img in at.get("image")
-                if str(img.proto.imgs[0].caption).startswith("D(x) ="))
+                if str(img.proto.imgs[0].caption).startswith("realness "))
 
 
 # -- Model page ------------------------------------------------------------------------------------
 def test_model_page_shows_samples_with_scores_and_reacts_to_the_seed():
     at = open_page()
-    sample_captions = [c for c in captions(at) if c.startswith("D(x) =")]
-    assert len(sample_captions) == 16  # D's verdict under every sample
+    sample_captions = [c for c in captions(at) if c.startswith("realness ")]
+    assert len(sample_captions) == 16  # the verdict under every sample, then the digit reading
+    assert all(" · reads " in c and "nearest training" in c for c in sample_captions)
+    assert all(0 <= float(c.split()[1]) <= 1 for c in sample_captions)
     assert len(at.dataframe) == 2  # G and D layer tables
     assert at.sidebar.selectbox(key="model_key").value == "mnist-32 (bundled)"
     before = image_urls(at)
@@ -86,7 +88,7 @@ def test_uploads_load_a_reference_checkpoint_with_its_d_and_reject_junk():
     at.file_uploader(key="ckpt_upload").set_value([("junk.pt", b"not a checkpoint" * 10, "application/octet-stream")]).run()
     assert len(at.error) == 1 and "Could not load junk.pt" in at.error[0].value
     assert at.sidebar.selectbox(key="model_key").value == "mnist-32 (bundled)"  # still on a working model
-    assert len([c for c in captions(at) if c.startswith("D(x) =")]) == 16
+    assert len([c for c in captions(at) if c.startswith("realness ")]) == 16
 
     at.file_uploader(key="ckpt_upload").set_value([("netG_epoch_3.pth", g, "application/octet-stream")]).run()
     assert_clean(at)
@@ -103,7 +105,7 @@ def test_uploads_load_a_reference_checkpoint_with_its_d_and_reject_junk():
                                                    ("netD_epoch_5.pth", d, "application/octet-stream")]).run()
     assert_clean(at)
     assert at.sidebar.selectbox(key="model_key").value == "netG_epoch_5.pth (uploaded, 64px)"  # G and D, one model
-    assert len([c for c in captions(at) if c.startswith("D(x) =")]) == 16
+    assert len([c for c in captions(at) if c.startswith("realness ")]) == 16
 
 
 # -- Latent sliders ------------------------------------------------------------------------------------

@@ -46,3 +46,26 @@ def test_model_map_figure_and_html(bundled_mnist, tmp_path):
     assert len(fig.layout.meta["thumbnails"]) == 200
     write_map_html(fig, tmp_path / "map.html")
     assert "plotly_hover" in (tmp_path / "map.html").read_text()
+
+
+def test_map_colours_legend_hover_and_quality(bundled_mnist):
+    from dcgan.embed import GENERATED_GREY, balanced_selection
+
+    model = dcgan.load(bundled_mnist)
+    table, _ = feature_map(model, load_data("mnist", image_size=32), n=150, n_epochs=50)
+    for color_by in ("kind", "label", "score"):
+        fig = umap_figure(table, color_by=color_by, with_thumbnails=False)
+        generated = [t for t in fig.data if t.name == "generated"]
+        assert len(generated) == 1 and generated[0].marker.color == GENERATED_GREY, color_by
+        assert "realness" in generated[0].hovertemplate and "class" in generated[0].hovertemplate
+    names = [t.name for t in umap_figure(table, color_by="label", with_thumbnails=False).data]
+    assert names == sorted(names[:-1], key=int) + ["generated"]
+    verdicts = np.concatenate([np.asarray(t.customdata)[:, 3] for t in umap_figure(table, color_by="kind").data])
+    assert all(len(str(v).split(".")[-1]) <= 2 for v in verdicts)  # rounded, not 0.003000000026077032
+    assert set(table.class_names()[table.kind == "generated"]) <= set("0123456789")  # the classifier's reading
+    q = table.quality
+    assert 0.5 < q["knn_accuracy_features"] <= 1 and 0.3 < q["knn_accuracy_map"] <= 1
+    assert 0 <= q["generated_among_real"] <= 1
+    rows = list(range(150)) + list(range(150, 160))  # 150 real then 10 generated, as a box selection returns them
+    shown = balanced_selection(table, rows, limit=12)
+    assert sum(table.kind[r] == "generated" for r in shown) == 6

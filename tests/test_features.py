@@ -14,8 +14,20 @@ def test_features_are_pooled_to_4x4_per_layer(bundled_mnist):
 
 def test_probe_beats_pixels_and_an_untrained_d(bundled_mnist):
     model = dcgan.load(bundled_mnist)
-    result = linear_probe(model, load_data("mnist", image_size=32), n=1500, seed=0)
-    assert result.n_test == 300
-    assert result.d_features > result.raw_pixels
-    assert result.d_features > result.random_d
-    assert result.d_features > 0.9
+    result = linear_probe(model, load_data("mnist", image_size=32), n=1500, seeds=(0, 1))
+    assert result.n_test == 300 and result.seeds == (0, 1)
+    assert all(len(result.accuracy[k]) == 2 for k in ("d_features", "raw_pixels", "random_d"))
+    assert result.mean("d_features") > result.mean("raw_pixels") + 0.05  # pixels are far behind
+    # The fair baseline: an untrained D, tuned over the same grid, is within a few points of the trained one.
+    assert abs(result.mean("d_features") - result.mean("random_d")) < 0.05
+    assert result.mean("d_features") > 0.9
+    assert "D saw these images" in result.summary()
+
+
+def test_probe_warns_when_the_chosen_penalty_sits_at_the_grid_edge(tiny_checkpoint):
+    model, data = dcgan.load(tiny_checkpoint), load_data("digits", image_size=16)
+    result = linear_probe(model, data, n=400, seeds=(0,), penalties=(1e5, 1e6))  # far too strong: the smaller wins
+    assert result.penalty["d_features"] == [1e5] and "d_features" in result.at_edge
+    assert "Warning: the chosen penalty sat at the edge" in result.summary()
+    wide = linear_probe(model, data, n=400, seeds=(0,))
+    assert not {1e-2, 1e6} & set(wide.penalty["raw_pixels"])  # the default grid brackets the pixels' optimum

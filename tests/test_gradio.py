@@ -85,7 +85,7 @@ def test_sliders_and_filters_on_a_tiny_model(ga, tiny_checkpoint):
     still, caption = ga.slide(path, 0, *[0.0] * ga.N_SLIDERS)
     moved, _ = ga.slide(path, 0, 2.5, *[0.0] * (ga.N_SLIDERS - 1))
     assert still.shape == moved.shape == (256, 256) and (still != moved).any()
-    assert caption.startswith("D(x) = ")
+    assert caption.startswith("realness ") and "share of real training images" in caption
     images = ga.filters(path, "layer1", 4, 16, progress=lambda *a, **k: None)
     assert images.shape == (4 * (2 * 16 + 3 * 2),) * 2 + (3,)  # 4 channels in a 2x2 grid
     with pytest.raises(ga.gr.Error, match="channels must be in"):

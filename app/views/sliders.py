@@ -128,7 +128,7 @@ def direction_sources(model, mid: str) -> list:
                                  "Needs a model with D and class labels (e.g. the bundled MNIST model).")
     found = [("pca", d) for d in pca_directions(mid, model, 12)[:k]]
     if use_classes and labelled:
-        data = core.dataset(model.config.dataset or "mnist", model.config.image_size, model.config.channels)
+        data = core.dataset(core.model_default_data(model.config), model.config.image_size, model.config.channels)
         found += [("class", d) for d in class_directions(mid, model, data, data.name)]
     found += [("raw", L.raw_direction(nz, i)) for i in raw]
     found += [("user", d) for d in st.session_state.get("user_directions", []) if d.vector.shape[0] == nz]

@@ -28,7 +28,7 @@ def test_slider_changes_the_image(gradio_page_url, page):
     _move_slider(page, "pc1", "2")
     page.wait_for_function(IMAGE_CHANGED, arg=["#slider-image img", before], timeout=60_000)
     assert image.get_attribute("src") != before
-    page.get_by_text("D(x) = ").wait_for(timeout=10_000)
+    page.get_by_text("realness ").first.wait_for(timeout=10_000)
     page.screenshot(path=str(SCREENSHOTS / "screenshot-gradio.png"))
 
 
