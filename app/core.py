@@ -230,18 +230,21 @@ def show_markdown_with_images(text: str, base: Path) -> None:
                 st.image(str(image), caption=parts[i + 1] or None)
 
 
-def training_curves(history: dict | list[dict], *, height: int = 400, key: str | None = None) -> None:
-    """Losses (top) and D's mean output on each training batch (bottom), per step, lightly smoothed.
+def training_curves(history: dict | list[dict], *, verdicts: list[dict] | None = None, height: int = 460,
+                    key: str | None = None) -> None:
+    """Losses, D's mean output on each training batch, and (when known) the per-image verdict of the fixed-z
+    samples by epoch: the one curve on the same scale as the realness under the images.
 
-    The bottom panel is D in train mode on all-real or all-fake batches (BatchNorm uses the batch's own
-    statistics), which is why it differs from the per-image verdict under the images; the caption says so.
+    The middle panel is D in train mode on all-real or all-fake batches (BatchNorm uses the batch's own
+    statistics), which is why it differs from the per-image verdict; the caption says so.
     """
     import pandas as pd
     from plotly.subplots import make_subplots
 
     frame = pd.DataFrame(history)
     window = max(1, len(frame) // 150)
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.06)
+    rows = 3 if verdicts else 2
+    fig = make_subplots(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.06)
     series = (("loss_d", "D loss", 1, D_COLOUR), ("loss_g", "G loss", 1, G_COLOUR),
               ("d_real", "D(x), real batches", 2, D_COLOUR), ("d_fake", "D(G(z)), generated batches", 2, G_COLOUR))
     for col, name, row, colour in series:
@@ -249,15 +252,22 @@ def training_curves(history: dict | list[dict], *, height: int = 400, key: str |
             fig.add_scatter(x=frame["step"], y=frame[col].rolling(window, min_periods=1).mean(), name=name,
                             mode="lines", line=dict(color=colour, width=1.5, dash="solid" if row == 1 else "dot"),
                             row=row, col=1)
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), hovermode="x unified",
-                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
+    if verdicts:
+        fig.add_scatter(x=[v["step"] for v in verdicts], y=[v["realness_generated"] for v in verdicts],
+                        name="realness of the fixed-z samples (per image)", mode="lines+markers",
+                        line=dict(color=G_COLOUR, width=2), row=3, col=1)
+        fig.update_yaxes(title_text="realness", range=[0, 1], row=3, col=1)
+    fig.update_layout(height=height + (140 if verdicts else 0), margin=dict(l=10, r=10, t=40, b=10),
+                      hovermode="x unified", legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
     fig.update_yaxes(title_text="loss", row=1, col=1)
     fig.update_yaxes(title_text="D, batch mean", row=2, col=1)
-    fig.update_xaxes(title_text="step", row=2, col=1)
+    fig.update_xaxes(title_text="step", row=rows, col=1)
     st.plotly_chart(fig, key=key)
-    st.caption("Bottom: D's mean output on whole training batches, all real or all generated, with BatchNorm using "
+    st.caption("Middle: D's mean output on whole training batches, all real or all generated, with BatchNorm using "
                "each batch's own statistics (train mode). One image alone is judged differently, so these values are "
-               "not the realness under the images, which is per image and calibrated on real images.")
+               "not the realness under the images."
+               + (" Bottom: the realness of the 64 fixed-z samples at the end of each epoch, judged as the captions "
+                  "judge an image (per image, eval mode, a percentile among real images)." if verdicts else ""))
 
 
 # -- latent vectors shared between pages ------------------------------------------------------------

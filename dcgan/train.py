@@ -79,6 +79,7 @@ class Trainer:
         self.G_ddp, self.D_ddp = (distributed.data_parallel(net, world, device) for net in (self.G, self.D))
         self.epoch = self.step = 0
         self.verdict: dict | None = None  # the per-image verdict's calibration, fitted once training is done
+        self.verdict_log: list[dict] = []  # per epoch: the verdict of the fixed-z samples (see _log_verdict)
         self.history: dict[str, list] = {c: [] for c in HISTORY_COLUMNS}
         self.out = Path(cfg.out)
 
@@ -93,6 +94,7 @@ class Trainer:
             "rng": {"gen": self.gen.get_state(), "torch": torch.get_rng_state()},
             "dataset": self.data.name, "labels": list(self.data.classes), "n_images": len(self.data),
             "history": self.history,
+            "verdict_log": self.verdict_log,
             **({"verdict": self.verdict} if self.verdict else {}),
         }
 
@@ -111,6 +113,7 @@ class Trainer:
         torch.set_rng_state(state["rng"]["torch"])
         self.epoch, self.step, self.history = state["epoch"], state["step"], state["history"]
         self.verdict = state.get("verdict") if self.epoch >= self.cfg.epochs else None  # refitted after more epochs
+        self.verdict_log = [row for row in state.get("verdict_log", []) if row["epoch"] <= self.epoch]
 
     def save(self) -> Path:
         last = self.out / "last.pt"
@@ -235,11 +238,32 @@ class Trainer:
                 self.epoch += 1
                 if main:
                     self.write_samples(noise)
+                    self._log_verdict(noise)
                     last = self.save()
         if main and self.verdict is None:
             self.verdict = self._fit_verdict()
             last = self.save() if self.verdict else last
         return last
+
+    @torch.no_grad()
+    def _log_verdict(self, noise: torch.Tensor) -> None:
+        """The per-image verdict of this epoch's fixed-z samples, fitted on up to 1,000 training images with this
+        epoch's D: the curve that agrees with the captions under images, unlike D's train-mode batch means."""
+        from .verdict import auc, fit_verdict
+
+        n = min(len(self.data), 1000)
+        if n < 40:
+            return
+        real = self.data.as_float(torch.randperm(len(self.data), generator=torch.Generator().manual_seed(0))[:n])
+        self.G.eval(), self.D.eval()
+        try:
+            verdict = fit_verdict(self.D, real, bank_size=n // 2)
+            scores = verdict.score(self.D, self.G(noise).float())
+            real_scores = verdict.score(self.D, real[n // 2:])
+        finally:
+            self.G.train(), self.D.train()
+        self.verdict_log.append({"epoch": self.epoch, "step": self.step, "realness_generated": float(scores.mean()),
+                                 "auc_generated": auc(real_scores, scores)})
 
     def _fit_verdict(self) -> dict | None:
         """The per-image verdict (dcgan.verdict) for the final D, fitted on the training images; None if too few."""

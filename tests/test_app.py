@@ -95,7 +95,7 @@ def test_uploads_load_a_reference_checkpoint_with_its_d_and_reject_junk():
     picked = at.sidebar.selectbox(key="model_key").value
     assert picked == "netG_epoch_3.pth (uploaded, 64px, G only)"
     assert any("64 × 64 px" in m.value and "no discriminator" in m.value for m in at.markdown)
-    assert len([c for c in captions(at) if c == "no D in this file"]) == 16  # it generates
+    assert len([c for c in captions(at) if c.startswith("no verdict")]) == 16  # it generates
     at.switch_page("views/filters.py").run()
     assert at.warning and "no discriminator" in at.warning[0].value  # pages that need D say so, no error
 
@@ -105,6 +105,10 @@ def test_uploads_load_a_reference_checkpoint_with_its_d_and_reject_junk():
                                                    ("netD_epoch_5.pth", d, "application/octet-stream")]).run()
     assert_clean(at)
     assert at.sidebar.selectbox(key="model_key").value == "netG_epoch_5.pth (uploaded, 64px)"  # G and D, one model
+    assert len([c for c in captions(at) if c.startswith("no verdict")]) == 16  # its data is unknown: not yet
+    assert at.selectbox(key="verdict_data").value == "mnist"  # a one-channel model: digits by default
+    at.button(key="verdict_calibrate").click().run(timeout=60)
+    assert_clean(at)
     assert len([c for c in captions(at) if c.startswith("realness ")]) == 16
 
 

@@ -71,8 +71,8 @@ def quality_panel(table) -> None:
         st.metric("10-NN class accuracy, 2-D map", f"{100 * q['knn_accuracy_map']:.1f}%")
         st.metric("10-NN class accuracy, full D features", f"{100 * q['knn_accuracy_features']:.1f}%")
     if q["generated_among_real"] is not None:
-        st.metric("Samples whose 10 nearest points are mostly real", f"{100 * q['generated_among_real']:.1f}%",
-                  help="In the full D features. High: D's features place samples among real images.")
+        st.metric("Samples among real images", f"{100 * q['generated_among_real']:.1f}%",
+                  help="Share of samples whose 10 nearest points in the full D features are mostly real. High: D's features place samples among real images.")
 
 
 def show_hover_map(table, color: str) -> None:

@@ -4,6 +4,7 @@ import streamlit as st
 
 from app import core
 from dcgan.latent import generate, sample_z
+from dcgan.train import fixed_noise
 from dcgan.verdict import verdict_report
 from dcgan.summary import architecture
 
@@ -61,13 +62,30 @@ def nearest_panel(model, reader, z) -> None:
                           for r in readings[start:start + 8]], per_row=8, scale=core.thumb_scale(model.config))
 
 
+def fixed_z_verdict(model) -> list[dict] | None:
+    """For a file trained before the per-epoch verdict was logged: the verdict of its fixed-z samples now."""
+    if not model.has_verdict() or "step" not in model.meta:
+        return None
+    nz, seed = model.config.nz, (model.meta.get("train_config") or {}).get("seed", 0)
+    realness = model.realness(generate(model.G, fixed_noise(nz, seed)))
+    return [{"epoch": model.meta.get("epoch"), "step": model.meta["step"], "realness_generated": float(realness.mean())}]
+
+
 def verdict_panel(model, mid: str) -> None:
     """What the number under every image is, and how well it separates real images from fakes."""
     st.subheader("The verdict under each image")
     st.markdown(core.VERDICT_HELP)
+    if model.D is None:
+        st.info("No verdict for this file: it has no discriminator.")
+        return
     if not model.has_verdict():
-        st.info("No verdict for this file: it has no D, or it was trained on data the app does not have. "
-                "`python -m dcgan calibrate FILE --data YOUR_IMAGES --out FILE` adds one.")
+        st.info("This file carries no calibration for the verdict and was not trained on a built-in data set. "
+                "Calibrate it on real images here, or with `python -m dcgan calibrate FILE --data YOUR_IMAGES --out FILE`.")
+        data = core.model_dataset(model, key="verdict_data")
+        if st.button(f"Calibrate the verdict on {data.name}", key="verdict_calibrate", icon=":material/tune:"):
+            with st.spinner("Fitting the verdict on real images…"):
+                model.calibrate(data)
+            st.rerun()
         return
     verdict = model.verdict()
     if verdict.auc_generated is not None:
@@ -131,7 +149,7 @@ def main() -> None:
     with right:
         st.subheader("Training curves")
         if model.history:
-            core.training_curves(model.history)
+            core.training_curves(model.history, verdicts=model.meta.get("verdict_log") or fixed_z_verdict(model))
         else:
             st.info("This file carries no training log (pytorch/examples files and exports don't).")
     architecture_panel(model)
