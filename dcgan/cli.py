@@ -293,7 +293,7 @@ def cmd_eval(args) -> int:
         print(f"  classifier's mean confidence                 {100 * report.mean_confidence:9.1f}%")
         print("  class shares  " + "  ".join(f"{k}:{100 * v:.1f}%" for k, v in report.class_share.items()))
     print("  memorisation (distance to the nearest training image, tolerating 2 px shifts and stroke width):")
-    print(f"    median, samples / held-out real digits     {report.nn_generated_median:7.4f} / {report.nn_real_median:.4f}")
+    print(f"    median, samples / held-out real images     {report.nn_generated_median:7.4f} / {report.nn_real_median:.4f}")
     print(f"    samples flagged as near copies            {100 * report.copies:8.1f}%  (threshold {report.copy_threshold:.4f})")
     print(f"    the check's false-positive rate            {100 * report.copy_false_positive_rate:8.1f}%  (held-out real images)")
     print("    the check's hit rate on perturbed copies   "
