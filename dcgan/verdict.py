@@ -1,7 +1,7 @@
 """A per-image verdict of realness that one image gets alone, whatever batch it is scored in.
 
 Why not D(x): a DCGAN's D trains on all-real or all-fake batches through BatchNorm, so in eval mode
-its output on one image is no verdict (on the bundled MNIST model uniform noise scores 0.90 and real
+its output on one image is no verdict (on the bundled MNIST model uniform noise scores 0.91 and real
 digits 0.05). The verdict reads two per-image quantities off D in eval mode, which never mixes images:
 
 1. D's own logit;
