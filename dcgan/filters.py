@@ -110,7 +110,7 @@ def channel_objective(D: Discriminator, images: torch.Tensor, layer: int, channe
 
 
 @contextlib.contextmanager
-def _frozen(D: nn.Module):
+def frozen(D: nn.Module):
     """D in eval mode (BatchNorm frozen), channels_last, with no weight gradients; all restored afterwards.
 
     Only the image needs a gradient: skipping D's weight gradients halves the backward pass. channels_last
@@ -129,12 +129,22 @@ def _frozen(D: nn.Module):
             p.requires_grad_(flag)
 
 
-def _layer_index(D: Discriminator, layer: int | str) -> int:
+def layer_index(D: Discriminator, layer: int | str) -> int:
+    """The 1-based stage number of a layer given by name (layer2) or number; a one-line error otherwise."""
     names = D.layer_names
     index = names.index(layer) + 1 if isinstance(layer, str) and layer in names else layer
     if not isinstance(index, int) or not 1 <= index <= len(names):
         raise ValueError(f"layer must be one of {', '.join(names)} (or 1..{len(names)}), got {layer!r}")
     return index
+
+
+def resolve_channels(D: Discriminator, index: int, channels=None) -> torch.Tensor:
+    """Channel numbers of stage `index` as a long tensor (default: all); a one-line error for any that don't exist."""
+    n_channels = _stage(D, index)[1].out_channels
+    channels = torch.arange(n_channels) if channels is None else torch.as_tensor(list(channels), dtype=torch.long)
+    if channels.numel() == 0 or channels.min() < 0 or channels.max() >= n_channels:
+        raise ValueError(f"channels must be in 0..{n_channels - 1} for {D.layer_names[index - 1]}")
+    return channels
 
 
 def visualise_layer(
@@ -158,18 +168,15 @@ def visualise_layer(
     if bad:
         raise TypeError(f"unknown filter settings {sorted(bad)}; use fields of FilterSettings")
     settings = dataclasses.replace(settings, **overrides)
-    index = _layer_index(D, layer)
-    n_channels = _stage(D, index)[1].out_channels
-    channels = torch.arange(n_channels) if channels is None else torch.as_tensor(list(channels), dtype=torch.long)
-    if channels.numel() == 0 or channels.min() < 0 or channels.max() >= n_channels:
-        raise ValueError(f"channels must be in 0..{n_channels - 1} for {D.layer_names[index - 1]}")
+    index = layer_index(D, layer)
+    channels = resolve_channels(D, index, channels)
     device = next(D.parameters()).device
     gen = torch.Generator().manual_seed(seed)
     params, to_image = fourier_image(len(channels), D.config.channels, D.config.image_size, settings=settings,
                                      generator=gen, device=device)
     opt = torch.optim.Adam(params, lr=settings.lr)
     bf16 = settings.bf16 if settings.bf16 is not None else fast_dtype(device) == torch.bfloat16
-    with _frozen(D), torch.enable_grad():
+    with frozen(D), torch.enable_grad():
         for step in range(settings.steps):
             image = to_image()
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
