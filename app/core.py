@@ -274,13 +274,25 @@ def dataset(name: str, image_size: int, channels: int):
     return load_data(name, image_size=image_size, channels=channels)
 
 
+def dataset_choice(model, *, key: str, container=st) -> str:
+    """The user's choice of built-in real-image set (default: the model's own); nothing is loaded yet."""
+    from dcgan.channel_report import BUILTIN_SETS, default_real_set
+
+    return container.selectbox("Real images from", BUILTIN_SETS, index=BUILTIN_SETS.index(default_real_set(model.config)),
+                               key=key, help="The built-in data sets; a model trained on a folder is compared with one of these.")
+
+
 def model_dataset(model, *, key: str, container=st):
     """The data set a model was trained on when it is built in, else the user's choice."""
-    builtin = ("mnist", "digits", "emoji")
-    default = model.config.dataset if model.config.dataset in builtin else ("emoji" if model.config.channels == 3 else "mnist")
-    name = container.selectbox("Real images from", builtin, index=builtin.index(default), key=key,
-                               help="The built-in data sets; a model trained on a folder is compared with one of these.")
-    return dataset(name, model.config.image_size, model.config.channels)
+    return dataset(dataset_choice(model, key=key, container=container), model.config.image_size, model.config.channels)
+
+
+@st.cache_resource(max_entries=4, show_spinner="Loading the real images…")
+def real_pool(name: str, image_size: int, channels: int):
+    """A fixed random subset of a built-in set, loaded once per process (see dcgan.channel_report.real_pool)."""
+    from dcgan.channel_report import real_pool as pool
+
+    return pool(dataset(name, image_size, channels))
 
 
 def add_user_direction(direction) -> str:
