@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))  # `python app/gradio_app.py` from anywhere still 
 
 import dcgan  # noqa: E402
 from dcgan import latent as L  # noqa: E402
+from dcgan.channel_report import BUILTIN_SETS as DATASETS  # noqa: E402  (built-in real-image sets: no network)
 from dcgan.errors import DcganError  # noqa: E402
 from dcgan.media import grid, save_animation, upscale  # noqa: E402
 
@@ -36,7 +37,6 @@ OUT = Path(tempfile.mkdtemp(prefix="dcgan-gradio-"))  # walk GIFs; PNGs go throu
 N_SLIDERS = 6
 NO_TRUNCATION = 3.0  # the truncation slider's top end means "sample from the full N(0, I)"
 MAX_SEED = 2**31 - 1
-DATASETS = ("mnist", "digits", "emoji")  # the built-in real-image sets (no network needed)
 
 
 # -- errors and caches ----------------------------------------------------------------------------
@@ -153,20 +153,33 @@ def slide(path: str, seed: float, *strengths: float) -> tuple[np.ndarray, str]:
         return (image[..., 0] if image.shape[-1] == 1 else image), _verdict(float(scores[0]), model.config.loss)
 
 
-def filters(path: str, layer: str, count: float, steps: float, progress=gr.Progress()) -> np.ndarray:
-    """Images that excite channels 0..count-1 of a D layer most (gradient ascent, dcgan.filters)."""
-    from dcgan.filters import FilterSettings, visualise_layer
+def filters(path: str, method: str, layer: str, count: float, steps: float, suppress: bool, source: str,
+            progress=gr.Progress()) -> tuple[np.ndarray, str]:
+    """Channels 0..count-1 of a D layer, one row each: the optimised image, the suppressing one (if asked), then the
+    real images that excite the channel most and least (dcgan.channel_report, as on the Streamlit page)."""
+    from dcgan.channel_report import METHODS, PIXELS, explain_channels, real_pool, report_rows, summary_lines
+    from dcgan.data import load_data
+    from dcgan.filters import FilterSettings
+    from dcgan.latent_filters import LatentSettings
 
     with user_errors():
         model = model_at(path)
         _no_d(model, "filters")
+        size, ch = model.config.image_size, model.config.channels
+        pool = _cached(("pool", source, size, ch), lambda: real_pool(load_data(source, image_size=size, channels=ch)))
 
         def compute():
-            return visualise_layer(model.D, layer, channels=range(int(count)), settings=FilterSettings(steps=int(steps)),
-                                   progress=lambda i, n: progress((i, n), desc="Gradient ascent"))
+            return explain_channels(model, layer, pool, method=method, channels=range(int(count)), suppress=bool(suppress),
+                                    latent=LatentSettings(steps=int(steps)), pixels=FilterSettings(steps=int(steps)),
+                                    progress=lambda stage, i, n: progress((i, n), desc=stage.capitalize()))
 
-        images = _cached(("filters", *_version(path), layer, int(count), int(steps)), compute)
-        return _picture(images, target=64)
+        report = _cached(("filters", *_version(path), method, layer, int(count), int(steps), bool(suppress), source), compute)
+        images, width = report_rows(report, pool)
+        picture = upscale(grid(images, nrow=width, padding=2), max(1, 64 // size))
+        lines = [f"**{method}**: {METHODS[method]}", *summary_lines(report)]
+        if method == PIXELS:
+            lines.append("Pixel-space images are superstimuli: read them as texture, not as pictures of the data.")
+        return picture, "\n\n".join(lines)
 
 
 def umap_plot(path: str, source: str, n: float, color_by: str, progress=gr.Progress()):
@@ -197,19 +210,22 @@ def describe(path: str) -> str:
 
 
 def _layers(model: dcgan.Model, **kwargs) -> gr.Dropdown:
-    names = model.D.layer_names if model.D is not None else []
-    return gr.Dropdown(choices=names, value=names[0] if names else None, **kwargs)
+    names = model.D.layer_names if model.D is not None else []  # layer2 first, as on the Streamlit page
+    return gr.Dropdown(choices=names, value=names[min(1, len(names) - 1)] if names else None, **kwargs)
 
 
 def _dataset_for(model: dcgan.Model) -> str:
-    return model.config.dataset if model.config.dataset in DATASETS else "mnist"
+    from dcgan.channel_report import default_real_set
+
+    return default_real_set(model.config)
 
 
 def use_checkpoint(path: str) -> tuple:
     """Switch every tab to the checkpoint at `path` once dcgan.load accepts it; a bad file raises a one-line gr.Error."""
     with user_errors():
         model = model_at(path)
-        return path, describe(path), _layers(model), gr.Dropdown(choices=list(DATASETS), value=_dataset_for(model))
+        sets = gr.Dropdown(choices=list(DATASETS), value=_dataset_for(model))
+        return path, describe(path), _layers(model), sets, sets  # filters' and UMAP's real-image sets
 
 
 def upload(file: str) -> tuple:
@@ -264,16 +280,29 @@ def _walk_tab(checkpoint: gr.State) -> None:
     gr.Button("Walk", variant="primary").click(walk, [seeds, steps, mode, checkpoint], gif, api_name="walk")
 
 
-def _filters_tab(checkpoint: gr.State, model: dcgan.Model) -> gr.Dropdown:
-    gr.Markdown("Starting from faint noise, gradient ascent changes each image to maximise one channel's mean "
-                "activation in D (frozen, eval mode).")
+def _filters_tab(checkpoint: gr.State, model: dcgan.Model) -> tuple[gr.Dropdown, gr.Dropdown]:
+    from dcgan.channel_report import METHODS, THROUGH_G
+
+    gr.Markdown("What does each channel of D look for? Each row: an image optimised to excite one channel (D and G "
+                "frozen in eval mode), then the 5 real images that excite it most and the 5 that excite it least.")
     with gr.Row():
+        method = gr.Radio(list(METHODS), value=THROUGH_G, label="Method", info=" ".join(f"{k}: {v}" for k, v in METHODS.items()))
         layer = _layers(model, label="D layer")
-        count = gr.Slider(1, 32, 16, step=1, label="Channels (from channel 0)")
-        steps = gr.Slider(16, 256, 64, step=16, label="Steps")
-    out = gr.Image(label="What each channel responds to", type="numpy", format="png", elem_id="filters-image")
-    gr.Button("Visualise").click(filters, [checkpoint, layer, count, steps], out, api_visibility="private")
-    return layer
+        count = gr.Slider(1, 32, 8, step=1, label="Channels to show (from channel 0)")
+    with gr.Row():
+        steps = gr.Slider(16, 512, 96, step=16, label="Steps")
+        suppress = gr.Checkbox(False, label="Also the images that most suppress each channel")
+        source = gr.Dropdown(list(DATASETS), value=_dataset_for(model), label="Real images from")
+    with gr.Row():
+        run = gr.Button("Run", variant="primary")
+        stop = gr.Button("Stop")
+    out = gr.Image(label="Per channel: optimised image · (suppressing) · most exciting real · least exciting real",
+                   type="numpy", format="png", elem_id="filters-image")
+    figures = gr.Markdown(elem_id="filters-figures")
+    event = run.click(filters, [checkpoint, method, layer, count, steps, suppress, source], [out, figures],
+                      api_visibility="private")
+    stop.click(None, None, None, cancels=[event], api_visibility="private")
+    return layer, source
 
 
 def _umap_tab(checkpoint: gr.State, model: dcgan.Model) -> gr.Dropdown:
@@ -307,10 +336,10 @@ def build(default: Path = DEFAULT) -> gr.Blocks:
         with gr.Tab("Walk"):
             _walk_tab(checkpoint)
         with gr.Tab("Filters"):
-            layer = _filters_tab(checkpoint, model)
+            layer, filter_source = _filters_tab(checkpoint, model)
         with gr.Tab("UMAP"):
             source = _umap_tab(checkpoint, model)
-        switched = [checkpoint, info, layer, source]
+        switched = [checkpoint, info, layer, filter_source, source]
         uploaded = file.upload(upload, [file], switched, show_progress="hidden", api_visibility="private")
         for outcome in (uploaded.success, uploaded.failure):  # empty the slot for the next upload (.then skips failures)
             outcome(lambda: None, None, file, api_visibility="private")

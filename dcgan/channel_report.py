@@ -116,6 +116,16 @@ def explain_channels(model, layer: int | str, pool: torch.Tensor, *, method: str
                          low_i, low_v, low, float(high_frequency_share(flat).mean()), nearest_real_ratio(flat, pool))
 
 
+def report_rows(report: ChannelReport, pool: torch.Tensor) -> tuple[torch.Tensor, int]:
+    """One row per channel, as (C * width, ch, H, W) and width: its image(s), the suppressing one, top and bottom real."""
+    parts = [report.images]  # (C, k, ...)
+    if report.suppressing is not None:
+        parts.append(report.suppressing[:, None])
+    parts += [pool[report.top_real], pool[report.bottom_real]]  # (C, N_REAL, ...) each
+    rows = torch.cat(parts, 1)
+    return rows.flatten(0, 1), rows.shape[1]
+
+
 def summary_lines(report: ChannelReport) -> list[str]:
     """The figures every front end prints under a report, one claim per line."""
     top, rand = report.vs_top_real(), report.vs_best_random()
