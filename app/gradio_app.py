@@ -290,7 +290,7 @@ def _filters_tab(checkpoint: gr.State, model: dcgan.Model) -> tuple[gr.Dropdown,
         layer = _layers(model, label="D layer")
         count = gr.Slider(1, 32, 8, step=1, label="Channels to show (from channel 0)")
     with gr.Row():
-        steps = gr.Slider(16, 512, 96, step=16, label="Steps")
+        steps = gr.Slider(16, 512, 64, step=16, label="Steps")
         suppress = gr.Checkbox(False, label="Also the images that most suppress each channel")
         source = gr.Dropdown(list(DATASETS), value=_dataset_for(model), label="Real images from")
     with gr.Row():

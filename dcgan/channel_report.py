@@ -8,6 +8,7 @@ Method names, captions and the real-image pool live here so that every front end
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Callable
 
@@ -80,8 +81,10 @@ def _real_extremes(D, pool: torch.Tensor, index: int, channels: torch.Tensor) ->
     return top_i, top_v, low_i, low_v
 
 
-def _pixel_view(model, index, channels, settings, seed, progress) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def _pixel_view(model, pool, index, channels, settings, seed, progress) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Pixel-space images (C, 1, ...), their activation (C, 1), and the best random G sample per channel."""
+    if settings.background is None:  # the data's prior: its typical background level (MNIST: black, -1)
+        settings = dataclasses.replace(settings, background=float(pool.median()))
     images = visualise_layer(model.D, index, channels=channels, settings=settings, seed=seed, progress=progress)
     acts = channel_means(model.D, images, index)[torch.arange(len(channels)), channels][:, None]
     baseline = visualise_through_g(model.G, model.D, index, channels=channels, steps=0, seed=seed).best_random
@@ -105,7 +108,7 @@ def explain_channels(model, layer: int | str, pool: torch.Tensor, *, method: str
                                 progress=tell("exciting"))
         images, acts, baseline = r.images, r.activation, r.best_random
     else:
-        images, acts, baseline = _pixel_view(model, index, channels, pixels, seed, tell("exciting"))
+        images, acts, baseline = _pixel_view(model, pool, index, channels, pixels, seed, tell("exciting"))
     low = None
     if suppress:
         low = visualise_through_g(model.G, model.D, index, channels=channels, settings=latent, seed=seed,

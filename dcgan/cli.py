@@ -222,11 +222,11 @@ def add_filters_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--channels", type=int, nargs="*", default=None, help="default: all channels of the layer")
     p.add_argument("--method", choices=("g", "pixels"), default="g", help="g: optimise z through G (readable); "
                    "pixels: optimise pixels (robust, but a superstimulus)")
-    p.add_argument("--steps", type=int, default=None, help="optimisation steps (default: 96 through G, 256 in pixels)")
+    p.add_argument("--steps", type=int, default=None, help="optimisation steps (default: 64 through G, 256 in pixels)")
     p.add_argument("--per-channel", type=int, default=None, help="images per channel, through G (default 1)")
     p.add_argument("--diversity", type=float, default=None, help="weight of the diversity term between them")
     p.add_argument("--suppress", action="store_true", help="also find the images that most suppress each channel")
-    p.add_argument("--tv-weight", type=float, default=None, help="pixels: total-variation penalty (higher = smoother)")
+    p.add_argument("--tv-weight", type=float, default=None, help="pixels: total-variation penalty (default 0.2; higher = smoother)")
     p.add_argument("--data", default=None, help="real images to compare with (default: the model's own built-in set)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--scale", type=int, default=4)

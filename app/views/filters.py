@@ -22,7 +22,7 @@ def controls(model) -> dict:
     count = c4.slider("Channels to show", 1, min(32, n_channels), min(8, n_channels), key="filt_count")
     c5, c6, c7, c8 = st.columns(4)
     through_g = method == THROUGH_G
-    steps = c5.select_slider("Steps", [16, 32, 64, 96, 128, 256, 512], value=96 if through_g else 256, key=f"filt_steps_{method}")
+    steps = c5.select_slider("Steps", [16, 32, 64, 128, 256, 512], value=64 if through_g else 256, key=f"filt_steps_{method}")
     per_channel = c6.slider("Images per channel", 1, 4, 1, key="filt_k", disabled=not through_g,
                             help="Through G only: several images, pushed apart by a diversity term.")
     suppress = c7.checkbox("Also the images that most suppress each channel", key="filt_suppress")
