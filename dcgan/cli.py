@@ -233,6 +233,48 @@ def add_filters_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default="filters")
 
 
+@command("dissect", "inside G: rank a layer's units by their effect, then show where each fires and what switching it off or on does",
+         "python -m dcgan dissect checkpoints/mnist-32.pt --layer layer2 --out dissect/\n"
+         "  python -m dcgan dissect checkpoints/mnist-32.pt --layer layer3 --units 5 12 --out dissect/")
+def cmd_dissect(args) -> int:
+    from pathlib import Path
+
+    from . import load
+    from .dissect import dissect_units, effect_classifier, rank_units, unit_rows
+    from .media import grid, save_png, upscale
+
+    model = load(args.checkpoint)
+    layer = int(args.layer) if args.layer.isdigit() else args.layer
+    clf = effect_classifier(model.config)
+    try:
+        order, effects = rank_units(model.G, layer, classifier=clf, seed=args.seed)
+        units = args.units if args.units else order[:args.top].tolist()
+        d = dissect_units(model.G, layer, units, seed=args.seed)
+    except ValueError as err:
+        raise ConfigError(f"{str(err).splitlines()[0]} (--layer and --units)") from None
+    out = Path(args.out)
+    for k, unit in enumerate(d.units.tolist()):
+        rows, _ = unit_rows(d, k)
+        save_png(upscale(grid(rows.flatten(0, 1), nrow=rows.shape[1]), args.scale), out / f"{d.layer}_unit{unit}.png")
+    measure = "digit classifier's probabilities (total variation)" if clf is not None else "pixels (mean |change|)"
+    ranking = [{"unit": int(u), "effect": float(e)} for u, e in zip(order, effects)]
+    (out / "ranking.json").write_text(json.dumps({"layer": d.layer, "effect_on": measure, "units": ranking}, indent=1))
+    print(f"G's {d.layer}: {len(order)} units ranked by the effect of switching each off on the {measure}")
+    print("  strongest: " + ", ".join(f"unit {r['unit']} ({r['effect']:.3f})" for r in ranking[:5]))
+    print(f"wrote {len(d.units)} unit panels (rows: fires most, other samples, switched off, forced on) and ranking.json to {out}")
+    return 0
+
+
+def add_dissect_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("checkpoint")
+    p.add_argument("--layer", default="layer2", help="a G stage name like layer2 (as on the Model page), or its number")
+    p.add_argument("--units", type=int, nargs="*", default=None, help="units to show (default: the --top strongest)")
+    p.add_argument("--top", type=int, default=8, help="how many of the strongest units to show")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--scale", type=int, default=4)
+    p.add_argument("--out", default="dissect")
+
+
 @command("umap", "map D's features of real and generated images with UMAP, as an interactive HTML page",
          "python -m dcgan umap checkpoints/mnist-32.pt --data mnist --n 2000 --out umap.html")
 def cmd_umap(args) -> int:

@@ -125,3 +125,23 @@ def overlay(images: torch.Tensor, maps: torch.Tensor) -> torch.Tensor:
     red = torch.tensor([1.0, -1.0, -1.0]).view(1, 3, 1, 1)
     alpha = 0.6 * maps[:, None]
     return grey * (1 - alpha) + red * alpha
+
+
+def effect_classifier(config):
+    """The digit classifier for digit models (one channel, trained on a digit set), else None: rank on pixels."""
+    if config.channels == 1 and config.dataset in ("mnist", "digits", "torchvision-mnist"):
+        from .metrics import load_classifier
+
+        return load_classifier()
+    return None
+
+
+def unit_rows(d: UnitDissection, k: int) -> tuple[torch.Tensor, list[str]]:
+    """Unit k as rows of RGB images (4, n, 3, H, W) in [-1, 1] with a label per row, for every front end."""
+    n = min(d.top_images.shape[1], d.original.shape[0])
+    rgb = lambda x: x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x  # noqa: E731
+    rows = [overlay(d.top_images[k, :n], d.top_maps[k, :n]), overlay(d.original[:n], d.ablation_maps[k, :n]),
+            rgb(d.ablated[k, :n]), rgb(d.inserted[k, :n])]
+    labels = ["samples where it fires most (map in red)", "other samples (map in red)", "unit switched off",
+              "unit forced on"]
+    return torch.stack(rows), labels

@@ -51,3 +51,14 @@ def test_bad_layer_or_channel_is_one_line(bundled_mnist, tmp_path, capsys):
     assert main(["filters", str(bundled_mnist), "--layer", "layer1", "--channels", "64", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "0..63" in err
+
+
+def test_dissect_ranks_units_and_writes_panels(bundled_mnist, tmp_path, capsys):
+    assert main(["dissect", str(bundled_mnist), "--layer", "layer3", "--top", "2", "--out", str(tmp_path)]) == 0
+    ranking = json.loads((tmp_path / "ranking.json").read_text())
+    assert ranking["layer"] == "layer3" and "digit classifier" in ranking["effect_on"] and len(ranking["units"]) == 64
+    shown = [r["unit"] for r in ranking["units"][:2]]
+    assert {p.name for p in tmp_path.glob("*.png")} == {f"layer3_unit{u}.png" for u in shown}
+    assert main(["dissect", str(bundled_mnist), "--layer", "layer3", "--units", "64", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "0..63" in err
