@@ -194,6 +194,20 @@ def test_filters_page_runs_on_demand_beside_real_examples_and_switches_layer():
     assert captions(at)[0] == "layer2 · ch 0"  # kept from the first run, shown without a new one
 
 
+def test_inside_g_ranks_units_on_demand_and_shows_their_interventions():
+    at = AppTest.from_file(MAIN, default_timeout=SLOW)
+    at.run()
+    at.session_state["dis_layer"], at.session_state["dis_top"] = "layer3", 2
+    at.switch_page("views/dissect.py").run()
+    assert_clean(at)
+    assert not at.get("image") and "press Run" in at.info[0].value
+    at.button(key="dis_run").click().run()
+    assert_clean(at)
+    assert len(at.get("image")) == 2 * 4 * 4  # 2 units x 4 rows x 4 samples
+    assert any("digit classifier" in c.value for c in at.caption)
+    assert any("unit switched off" in c.value for c in at.caption)
+
+
 # -- Feature map ---------------------------------------------------------------------------------------
 def test_feature_map_builds_the_map_and_recolours():
     at = AppTest.from_file(MAIN, default_timeout=SLOW)
