@@ -43,11 +43,26 @@ def run(model, options: dict) -> dict:
     return {"report": report, "pool": pool}
 
 
+def _columns(r) -> list:
+    k, low = r.images.shape[1], r.suppressing is not None
+    return st.columns([1.4] * k + [1.4] * low + [0.3] + [1] * N_REAL + [0.3] + [1] * N_REAL)
+
+
+def header(r) -> None:
+    """Column titles once above the rows."""
+    cols, k, low = _columns(r), r.images.shape[1], r.suppressing is not None
+    cols[0].markdown(f"**{r.method}**")
+    if low:
+        cols[k].markdown("**suppresses**")
+    cols[k + low + 1].markdown("**real, exciting it most**")
+    cols[k + low + N_REAL + 2].markdown("**real, exciting it least**")
+
+
 def show_channel(result: dict, n: int, scale: int) -> None:
     """One row: the optimised image(s), the suppressing image, then the real images exciting it most and least."""
     r, pool = result["report"], result["pool"]
     k, low = r.images.shape[1], r.suppressing is not None
-    cols = st.columns([1.4] * k + [1.4] * low + [0.3] + [1] * N_REAL + [0.3] + [1] * N_REAL)
+    cols = _columns(r)
     images = core.to_uint8(r.images[n])
     caption = f"{r.layer} · ch {int(r.channels[n])}"
     for j in range(k):
@@ -58,7 +73,7 @@ def show_channel(result: dict, n: int, scale: int) -> None:
                                 (k + low + N_REAL + 2, r.bottom_real[n], r.bottom_real_values[n])):
         for j, (i, v) in enumerate(zip(core.to_uint8(pool[idx]), values)):
             core.show_image(i, f"{v:.3g}", scale=scale, container=cols[offset + j])
-    cols[0].caption(f"{r.vs_top_real()[n]:.2f}× top real · {r.vs_best_random()[n]:.2f}× best random")
+    cols[0].caption(f"{r.vs_top_real()[n]:.2f}× top real, {r.vs_best_random()[n]:.2f}× best random")
 
 
 def main() -> None:
@@ -84,6 +99,7 @@ def main() -> None:
     result = cache[key]
     st.caption(" · ".join(summary_lines(result["report"])))
     scale = core.thumb_scale(model.config)
+    header(result["report"])
     for n in range(len(options["channels"])):
         show_channel(result, n, scale)
 

@@ -38,6 +38,11 @@ def test_every_page_renders_and_is_screenshotted(streamlit_url, page, name):
     open_app(page, streamlit_url, PAGES[name], timeout=240_000)  # the first feature map compiles numba code
     no_error_on_page(page)
     assert page.locator("h1").first.is_visible()
+    if name == "filters":  # slow work waits for Run
+        page.get_by_role("button", name="Run").click()
+        page.wait_for_timeout(500)
+        wait_for_app(page, timeout=240_000)
+        no_error_on_page(page)
     if name in ("model", "sliders", "walk", "arithmetic", "filters"):
         assert page.locator("[data-testid='stImage'] img").count() >= 5
     if name == "feature-map":
