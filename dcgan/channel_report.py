@@ -47,6 +47,7 @@ class ChannelReport:
     suppressing: torch.Tensor | None  # (C, ch, H, W) through G, lowering each channel most
     hf_share: float  # mean high-frequency share of `images`
     nn_ratio: float  # nearest-real distance ratio of `images` (1 = as close as real digits are to each other)
+    real_hf_share: float  # the same measure on the real pool: what a picture of the data scores
 
     def vs_top_real(self) -> torch.Tensor:
         """(C,) the best image's activation over the top real example's."""
@@ -116,7 +117,8 @@ def explain_channels(model, layer: int | str, pool: torch.Tensor, *, method: str
     top_i, top_v, low_i, low_v = _real_extremes(model.D, pool, index, channels)
     flat = images.flatten(0, 1)
     return ChannelReport(model.D.layer_names[index - 1], method, channels, images, acts, baseline, top_i, top_v,
-                         low_i, low_v, low, float(high_frequency_share(flat).mean()), nearest_real_ratio(flat, pool))
+                         low_i, low_v, low, float(high_frequency_share(flat).mean()), nearest_real_ratio(flat, pool),
+                         float(high_frequency_share(pool[:500]).mean()))
 
 
 def report_rows(report: ChannelReport, pool: torch.Tensor) -> tuple[torch.Tensor, int]:
@@ -136,6 +138,7 @@ def summary_lines(report: ChannelReport) -> list[str]:
         f"{report.layer}, {report.method}, {len(report.channels)} channels",
         f"activation reached / top real example: median {top.median():.2f}x (range {top.min():.2f}-{top.max():.2f})",
         f"activation reached / best random G sample: median {rand.median():.2f}x (range {rand.min():.2f}-{rand.max():.2f})",
-        f"high-frequency share (power above half Nyquist): {report.hf_share:.3f} (real digits about 0.03, noise 0.8)",
+        f"high-frequency share (power above half Nyquist): {report.hf_share:.3f} (real images {report.real_hf_share:.3f}, "
+        f"white noise 0.8)",
         f"nearest-real distance / real-to-real: {report.nn_ratio:.2f}x (1 = as close as real images are to each other)",
     ]

@@ -211,7 +211,7 @@ def _write_filters(report, pool, args) -> None:
         report.channels.tolist(), report.activation.max(1).values.tolist(), report.vs_top_real().tolist(),
         report.vs_best_random().tolist())]
     summary = {"layer": report.layer, "method": report.method, "hf_share": report.hf_share,
-               "nn_ratio": report.nn_ratio, "channels": rows}
+               "nn_ratio": report.nn_ratio, "real_hf_share": report.real_hf_share, "channels": rows}
     (out / "report.json").write_text(json.dumps(summary, indent=1))
     print(f"wrote {len(report.channels)} channel images, grids and report.json to {out}")
 
