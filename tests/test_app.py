@@ -206,6 +206,10 @@ def test_inside_g_ranks_units_on_demand_and_shows_their_interventions():
     assert len(at.get("image")) == 2 * 4 * 4  # 2 units x 4 rows x 4 samples
     assert any("digit classifier" in c.value for c in at.caption)
     assert any("unit switched off" in c.value for c in at.caption)
+    at.multiselect(key="dis_units").select(7).run()
+    at.button(key="dis_run").click().run()
+    assert_clean(at)
+    assert len(at.get("image")) == 3 * 4 * 4 and any("unit 7" in m.value for m in at.markdown)
 
 
 # -- Feature map ---------------------------------------------------------------------------------------
