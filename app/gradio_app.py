@@ -182,6 +182,30 @@ def filters(path: str, method: str, layer: str, count: float, steps: float, supp
         return picture, "\n\n".join(lines)
 
 
+def dissect(path: str, layer: str, top: float) -> tuple[np.ndarray, str]:
+    """G's strongest units of a layer (dcgan.dissect, as on the Streamlit Inside G page): per unit four rows, where it
+    fires most (map in red), other samples, switched off, forced on; and the ranking as Markdown."""
+    from dcgan.dissect import dissect_units, effect_classifier, rank_units, unit_rows
+
+    with user_errors():
+        model = model_at(path)
+
+        def compute():
+            clf = effect_classifier(model.config)
+            order, effects = rank_units(model.G, layer, classifier=clf)
+            return order, effects, dissect_units(model.G, layer, order[:int(top)].tolist()), clf is not None
+
+        order, effects, d, digits = _cached(("dissect", *_version(path), layer, int(top)), compute)
+        panels = torch.cat([unit_rows(d, k)[0].flatten(0, 1) for k in range(len(d.units))])
+        picture = upscale(grid(panels, nrow=d.original.shape[0], padding=2), max(1, 64 // model.config.image_size))
+        measure = "the digit classifier's class probabilities (total variation)" if digits else "pixels (mean |change|)"
+        text = (f"Units of G's {d.layer} ranked by the effect of switching each off on {measure}, over 16 samples. "
+                "Per unit, four rows: samples where it fires most (map in red), other samples (map in red), "
+                "unit switched off, unit forced on. Shown: " + ", ".join(
+                    f"unit {int(u)} ({float(e):.3f})" for u, e in zip(order[:int(top)], effects[:int(top)])))
+        return picture, text
+
+
 def umap_plot(path: str, source: str, n: float, color_by: str, progress=gr.Progress()):
     """A Plotly UMAP map of D's features for n real images and n samples (umap is imported only here)."""
     from dcgan.data import load_data
@@ -225,7 +249,9 @@ def use_checkpoint(path: str) -> tuple:
     with user_errors():
         model = model_at(path)
         sets = gr.Dropdown(choices=list(DATASETS), value=_dataset_for(model))
-        return path, describe(path), _layers(model), sets, sets  # filters' and UMAP's real-image sets
+        names = model.G.layer_names
+        g_layers = gr.Dropdown(choices=names, value=names[min(1, len(names) - 1)])
+        return path, describe(path), _layers(model), sets, sets, g_layers  # filters' and UMAP's real-image sets
 
 
 def upload(file: str) -> tuple:
@@ -305,6 +331,21 @@ def _filters_tab(checkpoint: gr.State, model: dcgan.Model) -> tuple[gr.Dropdown,
     return layer, source
 
 
+def _dissect_tab(checkpoint: gr.State, model: dcgan.Model) -> gr.Dropdown:
+    gr.Markdown("What does each unit of a G layer draw? Units are switched off in turn and ranked by the effect; "
+                "the strongest are shown with their activation maps, switched off and forced on (GAN Dissection).")
+    names = model.G.layer_names
+    with gr.Row():
+        layer = gr.Dropdown(names, value=names[min(1, len(names) - 1)], label="G layer")
+        top = gr.Slider(1, 16, 4, step=1, label="Strongest units to show")
+    run = gr.Button("Run", variant="primary")
+    out = gr.Image(label="Per unit: fires most · other samples · switched off · forced on", type="numpy", format="png",
+                   elem_id="dissect-image")
+    text = gr.Markdown(elem_id="dissect-figures")
+    run.click(dissect, [checkpoint, layer, top], [out, text], api_visibility="private")
+    return layer
+
+
 def _umap_tab(checkpoint: gr.State, model: dcgan.Model) -> gr.Dropdown:
     gr.Markdown("D's features for real images and samples, laid out by UMAP: clusters are what D tells apart.")
     with gr.Row():
@@ -337,9 +378,11 @@ def build(default: Path = DEFAULT) -> gr.Blocks:
             _walk_tab(checkpoint)
         with gr.Tab("Filters"):
             layer, filter_source = _filters_tab(checkpoint, model)
+        with gr.Tab("Inside G"):
+            g_layer = _dissect_tab(checkpoint, model)
         with gr.Tab("UMAP"):
             source = _umap_tab(checkpoint, model)
-        switched = [checkpoint, info, layer, filter_source, source]
+        switched = [checkpoint, info, layer, filter_source, source, g_layer]
         uploaded = file.upload(upload, [file], switched, show_progress="hidden", api_visibility="private")
         for outcome in (uploaded.success, uploaded.failure):  # empty the slot for the next upload (.then skips failures)
             outcome(lambda: None, None, file, api_visibility="private")
