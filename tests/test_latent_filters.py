@@ -53,3 +53,14 @@ def test_reproducible_leaves_nets_as_found_and_rejects_bad_input(mnist):
         visualise_through_g(mnist.G, mnist.D, "layer9")
     with pytest.raises(ValueError, match="channels must be in 0..127"):
         visualise_through_g(mnist.G, mnist.D, 2, channels=[128])
+
+
+def test_default_settings_meet_the_readability_bars_on_a_spread_of_channels(mnist):
+    from dcgan.channel_report import real_pool
+    from dcgan.data import load_data
+    from dcgan.readability import nearest_real_ratio
+
+    r = visualise_through_g(mnist.G, mnist.D, "layer2", channels=range(0, 128, 8))  # 16 of the 128, default settings
+    images = r.images[:, 0]
+    assert high_frequency_share(images).mean() <= 0.10  # issue 12's bar (all 128 channels measure 0.07)
+    assert nearest_real_ratio(images, real_pool(load_data("mnist", image_size=32))) <= 1.5  # (all 128: 1.35)
