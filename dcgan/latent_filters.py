@@ -126,12 +126,3 @@ def visualise_through_g(G, D, layer: int | str, *, channels=None, settings: Late
     return LatentFilters(channels, images.cpu().view(len(channels), k, *images.shape[1:]), z.cpu(), own.cpu(),
                          best_random.cpu(), settings.negative)
 
-
-def activation_ratios(result: LatentFilters, top_real: torch.Tensor) -> dict[str, torch.Tensor]:
-    """Per channel (C,), the best image's activation over the top real example's and over the best random sample's.
-
-    A ratio above 1 means the search beat that baseline. For the negative side the images should
-    sit below both, so compare the differences rather than ratios when activations are near zero.
-    """
-    reached = result.activation.min(1).values if result.negative else result.activation.max(1).values
-    return {"vs_top_real": reached / top_real, "vs_best_random": reached / result.best_random}

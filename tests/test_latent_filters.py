@@ -4,7 +4,7 @@ import torch
 
 import dcgan
 from dcgan.features import channel_means
-from dcgan.latent_filters import activation_ratios, visualise_through_g
+from dcgan.latent_filters import visualise_through_g
 from dcgan.readability import high_frequency_share
 
 FAST = dict(steps=24, candidates=64)
@@ -22,7 +22,6 @@ def test_each_image_beats_the_best_random_sample_on_its_own_channel(mnist):
     acts = channel_means(mnist.D, r.images[:, 0], 2)[:, channels]  # measured again, independently
     assert torch.allclose(acts.diag(), r.activation[:, 0], rtol=1e-3, atol=1e-4)
     assert (acts.diag() > r.best_random).all()
-    assert (activation_ratios(r, r.best_random)["vs_best_random"] > 1).all()
     assert high_frequency_share(r.images[:, 0]).mean() < 0.15  # pictures, not noise (pixel ascent: ~0.6)
     assert (r.z.norm(dim=-1) - 10).abs().max() < 1e-3  # on the sqrt(nz) sphere
 
