@@ -302,9 +302,9 @@ def dataset(name: str, image_size: int, channels: int):
     return load_data(name, image_size=image_size, channels=channels)
 
 
-def model_dataset(model, *, key: str, container=st):
-    """The 'Real images from' picker: it moves to the model's own data set whenever the model changes,
-    and warns when the chosen data is not the model's."""
+def dataset_choice(model, *, key: str, container=st) -> str:
+    """The 'Real images from' picker (nothing is loaded yet): it moves to the model's own data set whenever the
+    model changes, and warns when the chosen data is not the model's."""
     owner = f"{key}:model"
     if st.session_state.get(owner) != st.session_state.get("model_key") or st.session_state.get(key) not in BUILTIN:
         st.session_state[key] = model_default_data(model.config)
@@ -315,7 +315,20 @@ def model_dataset(model, *, key: str, container=st):
     warning = data_mismatch(model.config, name)
     if warning:
         container.warning(warning, icon=":material/warning:")
-    return dataset(name, model.config.image_size, model.config.channels)
+    return name
+
+
+def model_dataset(model, *, key: str, container=st):
+    """The chosen real-image set, loaded at the model's size and channels (see dataset_choice)."""
+    return dataset(dataset_choice(model, key=key, container=container), model.config.image_size, model.config.channels)
+
+
+@st.cache_resource(max_entries=4, show_spinner="Loading the real images…")
+def real_pool(name: str, image_size: int, channels: int):
+    """A fixed random subset of a built-in set, loaded once per process (see dcgan.channel_report.real_pool)."""
+    from dcgan.channel_report import real_pool as pool
+
+    return pool(dataset(name, image_size, channels))
 
 
 def add_user_direction(direction) -> str:

@@ -28,6 +28,8 @@ sys.path.insert(0, str(ROOT))  # `python app/gradio_app.py` from anywhere still 
 
 import dcgan  # noqa: E402
 from dcgan import latent as L  # noqa: E402
+from dcgan.data import BUILTIN as DATASETS  # noqa: E402  (built-in real-image sets: no network)
+from dcgan.data import data_mismatch, model_default_data  # noqa: E402
 from dcgan.errors import DcganError  # noqa: E402
 from dcgan.media import grid, save_animation, to_uint8, upscale  # noqa: E402
 from dcgan.readings import VERDICT_HELP, DigitReader, image_captions  # noqa: E402
@@ -38,8 +40,6 @@ OUT = Path(tempfile.mkdtemp(prefix="dcgan-gradio-"))  # walk GIFs; PNGs go throu
 N_SLIDERS = 6
 NO_TRUNCATION = 3.0  # the truncation slider's top end means "sample from the full N(0, I)"
 MAX_SEED = 2**31 - 1
-from dcgan.data import BUILTIN as DATASETS  # noqa: E402  the built-in real-image sets (no network needed)
-from dcgan.data import data_mismatch, model_default_data  # noqa: E402
 
 
 # -- errors and caches ----------------------------------------------------------------------------
@@ -160,20 +160,57 @@ def slide(path: str, seed: float, *strengths: float) -> tuple[np.ndarray, str]:
         return (image[..., 0] if image.shape[-1] == 1 else image), f"{caption}\n\n{VERDICT_HELP}"
 
 
-def filters(path: str, layer: str, count: float, steps: float, progress=gr.Progress()) -> np.ndarray:
-    """Images that excite channels 0..count-1 of a D layer most (gradient ascent, dcgan.filters)."""
-    from dcgan.filters import FilterSettings, visualise_layer
+def filters(path: str, method: str, layer: str, count: float, steps: float, suppress: bool, source: str,
+            progress=gr.Progress()) -> tuple[np.ndarray, str]:
+    """Channels 0..count-1 of a D layer, one row each: the optimised image, the suppressing one (if asked), then the
+    real images that excite the channel most and least (dcgan.channel_report, as on the Streamlit page)."""
+    from dcgan.channel_report import METHODS, PIXELS, explain_channels, real_pool, report_rows, summary_lines
+    from dcgan.data import load_data
+    from dcgan.filters import FilterSettings
+    from dcgan.latent_filters import LatentSettings
 
     with user_errors():
         model = model_at(path)
         _no_d(model, "filters")
+        size, ch = model.config.image_size, model.config.channels
+        pool = _cached(("pool", source, size, ch), lambda: real_pool(load_data(source, image_size=size, channels=ch)))
 
         def compute():
-            return visualise_layer(model.D, layer, channels=range(int(count)), settings=FilterSettings(steps=int(steps)),
-                                   progress=lambda i, n: progress((i, n), desc="Gradient ascent"))
+            return explain_channels(model, layer, pool, method=method, channels=range(int(count)), suppress=bool(suppress),
+                                    latent=LatentSettings(steps=int(steps)), pixels=FilterSettings(steps=int(steps)),
+                                    progress=lambda stage, i, n: progress((i, n), desc=stage.capitalize()))
 
-        images = _cached(("filters", *_version(path), layer, int(count), int(steps)), compute)
-        return _picture(images, target=64)
+        report = _cached(("filters", *_version(path), method, layer, int(count), int(steps), bool(suppress), source), compute)
+        images, width = report_rows(report, pool)
+        picture = upscale(grid(images, nrow=width, padding=2), max(1, 64 // size))
+        lines = [f"**{method}**: {METHODS[method]}", *summary_lines(report)]
+        if method == PIXELS:
+            lines.append("Pixel-space images are superstimuli: read them as texture, not as pictures of the data.")
+        return picture, "\n\n".join(lines)
+
+
+def dissect(path: str, layer: str, top: float) -> tuple[np.ndarray, str]:
+    """G's strongest units of a layer (dcgan.dissect, as on the Streamlit Inside G page): per unit four rows, where it
+    fires most (map in red), other samples, switched off, forced on; and the ranking as Markdown."""
+    from dcgan.dissect import dissect_units, effect_classifier, rank_units, unit_rows
+
+    with user_errors():
+        model = model_at(path)
+
+        def compute():
+            clf = effect_classifier(model.config)
+            order, effects = rank_units(model.G, layer, classifier=clf)
+            return order, effects, dissect_units(model.G, layer, order[:int(top)].tolist()), clf is not None
+
+        order, effects, d, digits = _cached(("dissect", *_version(path), layer, int(top)), compute)
+        panels = torch.cat([unit_rows(d, k)[0].flatten(0, 1) for k in range(len(d.units))])
+        picture = upscale(grid(panels, nrow=d.original.shape[0], padding=2), max(1, 64 // model.config.image_size))
+        measure = "the digit classifier's class probabilities (total variation)" if digits else "pixels (mean |change|)"
+        text = (f"Units of G's {d.layer} ranked by the effect of switching each off on {measure}, over 16 samples. "
+                "Per unit, four rows: samples where it fires most (map in red), other samples (map in red), "
+                "unit switched off, unit forced on. Shown: " + ", ".join(
+                    f"unit {int(u)} ({float(e):.3f})" for u, e in zip(order[:int(top)], effects[:int(top)])))
+        return picture, text
 
 
 def umap_plot(path: str, source: str, n: float, color_by: str, progress=gr.Progress()):
@@ -207,8 +244,8 @@ def describe(path: str) -> str:
 
 
 def _layers(model: dcgan.Model, **kwargs) -> gr.Dropdown:
-    names = model.D.layer_names if model.D is not None else []
-    return gr.Dropdown(choices=names, value=names[0] if names else None, **kwargs)
+    names = model.D.layer_names if model.D is not None else []  # layer2 first, as on the Streamlit page
+    return gr.Dropdown(choices=names, value=names[min(1, len(names) - 1)] if names else None, **kwargs)
 
 
 def _dataset_for(model: dcgan.Model) -> str:
@@ -219,7 +256,10 @@ def use_checkpoint(path: str) -> tuple:
     """Switch every tab to the checkpoint at `path` once dcgan.load accepts it; a bad file raises a one-line gr.Error."""
     with user_errors():
         model = model_at(path)
-        return path, describe(path), _layers(model), gr.Dropdown(choices=list(DATASETS), value=_dataset_for(model))
+        sets = gr.Dropdown(choices=list(DATASETS), value=_dataset_for(model))
+        names = model.G.layer_names
+        g_layers = gr.Dropdown(choices=names, value=names[min(1, len(names) - 1)])
+        return path, describe(path), _layers(model), sets, sets, g_layers  # filters' and UMAP's real-image sets
 
 
 def upload(file: str) -> tuple:
@@ -274,15 +314,43 @@ def _walk_tab(checkpoint: gr.State) -> None:
     gr.Button("Walk", variant="primary").click(walk, [seeds, steps, mode, checkpoint], gif, api_name="walk")
 
 
-def _filters_tab(checkpoint: gr.State, model: dcgan.Model) -> gr.Dropdown:
-    gr.Markdown("Starting from faint noise, gradient ascent changes each image to maximise one channel's mean "
-                "activation in D (frozen, eval mode).")
+def _filters_tab(checkpoint: gr.State, model: dcgan.Model) -> tuple[gr.Dropdown, gr.Dropdown]:
+    from dcgan.channel_report import METHODS, THROUGH_G
+
+    gr.Markdown("What does each channel of D look for? Each row: an image optimised to excite one channel (D and G "
+                "frozen in eval mode), then the 5 real images that excite it most and the 5 that excite it least.")
     with gr.Row():
+        method = gr.Radio(list(METHODS), value=THROUGH_G, label="Method", info=" ".join(f"{k}: {v}" for k, v in METHODS.items()))
         layer = _layers(model, label="D layer")
-        count = gr.Slider(1, 32, 16, step=1, label="Channels (from channel 0)")
-        steps = gr.Slider(16, 256, 64, step=16, label="Steps")
-    out = gr.Image(label="What each channel responds to", type="numpy", format="png", elem_id="filters-image")
-    gr.Button("Visualise").click(filters, [checkpoint, layer, count, steps], out, api_visibility="private")
+        count = gr.Slider(1, 32, 8, step=1, label="Channels to show (from channel 0)")
+    with gr.Row():
+        steps = gr.Slider(16, 512, 64, step=16, label="Steps")
+        suppress = gr.Checkbox(False, label="Also the images that most suppress each channel")
+        source = gr.Dropdown(list(DATASETS), value=_dataset_for(model), label="Real images from")
+    with gr.Row():
+        run = gr.Button("Run", variant="primary")
+        stop = gr.Button("Stop")
+    out = gr.Image(label="Per channel: optimised image · (suppressing) · most exciting real · least exciting real",
+                   type="numpy", format="png", elem_id="filters-image")
+    figures = gr.Markdown(elem_id="filters-figures")
+    event = run.click(filters, [checkpoint, method, layer, count, steps, suppress, source], [out, figures],
+                      api_visibility="private")
+    stop.click(None, None, None, cancels=[event], api_visibility="private")
+    return layer, source
+
+
+def _dissect_tab(checkpoint: gr.State, model: dcgan.Model) -> gr.Dropdown:
+    gr.Markdown("What does each unit of a G layer draw? Units are switched off in turn and ranked by the effect; "
+                "the strongest are shown with their activation maps, switched off and forced on (GAN Dissection).")
+    names = model.G.layer_names
+    with gr.Row():
+        layer = gr.Dropdown(names, value=names[min(1, len(names) - 1)], label="G layer")
+        top = gr.Slider(1, 16, 4, step=1, label="Strongest units to show")
+    run = gr.Button("Run", variant="primary")
+    out = gr.Image(label="Per unit: fires most · other samples · switched off · forced on", type="numpy", format="png",
+                   elem_id="dissect-image")
+    text = gr.Markdown(elem_id="dissect-figures")
+    run.click(dissect, [checkpoint, layer, top], [out, text], api_visibility="private")
     return layer
 
 
@@ -317,10 +385,12 @@ def build(default: Path = DEFAULT) -> gr.Blocks:
         with gr.Tab("Walk"):
             _walk_tab(checkpoint)
         with gr.Tab("Filters"):
-            layer = _filters_tab(checkpoint, model)
+            layer, filter_source = _filters_tab(checkpoint, model)
+        with gr.Tab("Inside G"):
+            g_layer = _dissect_tab(checkpoint, model)
         with gr.Tab("UMAP"):
             source = _umap_tab(checkpoint, model)
-        switched = [checkpoint, info, layer, source]
+        switched = [checkpoint, info, layer, filter_source, source, g_layer]
         uploaded = file.upload(upload, [file], switched, show_progress="hidden", api_visibility="private")
         for outcome in (uploaded.success, uploaded.failure):  # empty the slot for the next upload (.then skips failures)
             outcome(lambda: None, None, file, api_visibility="private")

@@ -16,6 +16,7 @@ pages = [
     st.Page("views/walk.py", title="Walks", icon=":material/route:"),
     st.Page("views/arithmetic.py", title="Arithmetic", icon=":material/calculate:"),
     st.Page("views/filters.py", title="Filters", icon=":material/filter_vintage:"),
+    st.Page("views/dissect.py", title="Inside G", icon=":material/biotech:"),
     st.Page("views/feature_map.py", title="Feature map", icon=":material/scatter_plot:"),
     st.Page("views/train.py", title="Train", icon=":material/model_training:"),
 ]

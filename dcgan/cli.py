@@ -161,46 +161,119 @@ def add_walk_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default="walk.gif")
 
 
-@command("filters", "visualise what each channel of a D layer responds to (gradient ascent)",
+@command("filters", "what each channel of a D layer responds to: images through G (default) or in pixels, beside real ones",
          "python -m dcgan filters checkpoints/mnist-32.pt --layer layer2 --out filters/\n"
-         "  python -m dcgan filters checkpoints/mnist-32.pt --layer 1 --channels 0 1 2 3 --steps 128 --out filters/")
+         "  python -m dcgan filters checkpoints/mnist-32.pt --layer 1 --channels 0 1 2 3 --per-channel 3 --diversity 2 --suppress\n"
+         "  python -m dcgan filters checkpoints/mnist-32.pt --layer layer2 --method pixels --steps 256 --out filters/")
 def cmd_filters(args) -> int:
-    from pathlib import Path
-
     from . import load
-    from .errors import ConfigError
-    from .filters import FilterSettings, visualise_layer
-    from .media import grid, save_png, to_uint8, upscale
+    from .channel_report import PIXELS, THROUGH_G, explain_channels, real_pool, summary_lines
+    from .data import model_default_data
+    from .data import load_data
+    from .filters import FilterSettings
+    from .latent_filters import LatentSettings
 
     model = load(args.checkpoint)
     if model.D is None:
-        raise ConfigError("this file has no discriminator to visualise")
+        raise ConfigError("this file has no discriminator to visualise: use a checkpoint that includes D")
     layer = int(args.layer) if args.layer.isdigit() else args.layer
+    latent = LatentSettings(**{k: v for k, v in dict(steps=args.steps, per_channel=args.per_channel,
+                                                     diversity=args.diversity).items() if v is not None})
+    pixels = FilterSettings(**{k: v for k, v in dict(steps=args.steps, tv_weight=args.tv_weight).items() if v is not None})
+    data = load_data(args.data or model_default_data(model.config), image_size=model.config.image_size,
+                     channels=model.config.channels)
+    pool = real_pool(data)
     try:
-        name = model.D.layer_names[layer - 1] if isinstance(layer, int) else layer
-        images = visualise_layer(model.D, layer, channels=args.channels, seed=args.seed,
-                                 settings=FilterSettings(steps=args.steps, tv_weight=args.tv_weight))
-    except (ValueError, IndexError):
-        raise ConfigError(f"--layer must be one of {', '.join(model.D.layer_names)} (or 1..{len(model.D.layer_names)}), "
-                          f"and --channels must exist in it") from None
-    out = Path(args.out)
-    channels = args.channels if args.channels is not None else range(len(images))
-    for channel, image in zip(channels, to_uint8(images)):
-        save_png(upscale(image, args.scale), out / f"{name}_{channel}.png")
-    save_png(upscale(grid(images, nrow=8), args.scale), out / "grid.png")
-    print(f"wrote {len(images)} images and grid.png to {out}")
+        report = explain_channels(model, layer, pool, method=THROUGH_G if args.method == "g" else PIXELS,
+                                  channels=args.channels, latent=latent, pixels=pixels, suppress=args.suppress,
+                                  seed=args.seed)
+    except ValueError as err:
+        raise ConfigError(f"{str(err).splitlines()[0]} (--layer and --channels)") from None
+    _write_filters(report, pool, args)
+    print("\n".join(summary_lines(report)))
     return 0
+
+
+def _write_filters(report, pool, args) -> None:
+    """One PNG per channel, grids of the optimised, suppressing and real images, and report.json."""
+    from pathlib import Path
+
+    from .media import grid, save_png, to_uint8, upscale
+
+    out, k = Path(args.out), report.images.shape[1]
+    for channel, image in zip(report.channels.tolist(), to_uint8(report.images[:, 0])):
+        save_png(upscale(image, args.scale), out / f"{report.layer}_{channel}.png")
+    save_png(upscale(grid(report.images.flatten(0, 1), nrow=8 * k if k > 1 else 8), args.scale), out / "grid.png")
+    if report.suppressing is not None:
+        save_png(upscale(grid(report.suppressing, nrow=8), args.scale), out / "suppressing.png")
+    for name, idx in (("real_top", report.top_real), ("real_bottom", report.bottom_real)):
+        save_png(upscale(grid(pool[idx.flatten()], nrow=idx.shape[1]), args.scale), out / f"{name}.png")
+    rows = [{"channel": c, "activation": a, "vs_top_real": t, "vs_best_random": r} for c, a, t, r in zip(
+        report.channels.tolist(), report.activation.max(1).values.tolist(), report.vs_top_real().tolist(),
+        report.vs_best_random().tolist())]
+    summary = {"layer": report.layer, "method": report.method, "hf_share": report.hf_share,
+               "nn_ratio": report.nn_ratio, "real_hf_share": report.real_hf_share, "channels": rows}
+    (out / "report.json").write_text(json.dumps(summary, indent=1))
+    print(f"wrote {len(report.channels)} channel images, grids and report.json to {out}")
 
 
 def add_filters_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("checkpoint")
-    p.add_argument("--layer", default="layer1", help="a name like layer2, or its number")
+    p.add_argument("--layer", default="layer2", help="a D stage name like layer2 (as on the Model page), or its number")
     p.add_argument("--channels", type=int, nargs="*", default=None, help="default: all channels of the layer")
-    p.add_argument("--steps", type=int, default=256)
-    p.add_argument("--tv-weight", type=float, default=0.02, help="total-variation penalty (higher = smoother)")
+    p.add_argument("--method", choices=("g", "pixels"), default="g", help="g: optimise z through G (readable); "
+                   "pixels: optimise pixels (robust, but a superstimulus)")
+    p.add_argument("--steps", type=int, default=None, help="optimisation steps (default: 64 through G, 256 in pixels)")
+    p.add_argument("--per-channel", type=int, default=None, help="images per channel, through G (default 1)")
+    p.add_argument("--diversity", type=float, default=None, help="weight of the diversity term between them")
+    p.add_argument("--suppress", action="store_true", help="also find the images that most suppress each channel")
+    p.add_argument("--tv-weight", type=float, default=None, help="pixels: total-variation penalty (default 0.2; higher = smoother)")
+    p.add_argument("--data", default=None, help="real images to compare with (default: the model's own built-in set)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--scale", type=int, default=4)
     p.add_argument("--out", default="filters")
+
+
+@command("dissect", "inside G: rank a layer's units by their effect, then show where each fires and what switching it off or on does",
+         "python -m dcgan dissect checkpoints/mnist-32.pt --layer layer2 --out dissect/\n"
+         "  python -m dcgan dissect checkpoints/mnist-32.pt --layer layer3 --units 5 12 --out dissect/")
+def cmd_dissect(args) -> int:
+    from pathlib import Path
+
+    from . import load
+    from .dissect import dissect_units, effect_classifier, rank_units, unit_rows
+    from .media import grid, save_png, upscale
+
+    model = load(args.checkpoint)
+    layer = int(args.layer) if args.layer.isdigit() else args.layer
+    clf = effect_classifier(model.config)
+    try:
+        order, effects = rank_units(model.G, layer, classifier=clf, seed=args.seed)
+        units = args.units if args.units else order[:args.top].tolist()
+        d = dissect_units(model.G, layer, units, seed=args.seed)
+    except ValueError as err:
+        raise ConfigError(f"{str(err).splitlines()[0]} (--layer and --units)") from None
+    out = Path(args.out)
+    for k, unit in enumerate(d.units.tolist()):
+        rows, _ = unit_rows(d, k)
+        save_png(upscale(grid(rows.flatten(0, 1), nrow=rows.shape[1]), args.scale), out / f"{d.layer}_unit{unit}.png")
+    measure = "digit classifier's probabilities (total variation)" if clf is not None else "pixels (mean |change|)"
+    ranking = [{"unit": int(u), "effect": float(e)} for u, e in zip(order, effects)]
+    (out / "ranking.json").write_text(json.dumps({"layer": d.layer, "effect_on": measure, "units": ranking}, indent=1))
+    print(f"G's {d.layer}: {len(order)} units ranked by the effect of switching each off on the {measure}")
+    print("  strongest: " + ", ".join(f"unit {r['unit']} ({r['effect']:.3f})" for r in ranking[:5]))
+    print(f"wrote {len(d.units)} unit panels (rows: fires most, other samples, switched off, forced on) and ranking.json to {out}")
+    return 0
+
+
+def add_dissect_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("checkpoint")
+    p.add_argument("--layer", default="layer2", help="a G stage name like layer2 (as on the Model page), or its number")
+    p.add_argument("--units", type=int, nargs="*", default=None, help="units to show (default: the --top strongest)")
+    p.add_argument("--top", type=int, default=8, help="how many of the strongest units to show")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--scale", type=int, default=4)
+    p.add_argument("--out", default="dissect")
 
 
 @command("umap", "map D's features of real and generated images with UMAP, as an interactive HTML page",

@@ -4,9 +4,13 @@ The recipe follows lucid/lucent's feature visualisation, sized for small DCGAN i
 1. parameterise each image by a scaled Fourier spectrum, so optimisation favours smooth,
    low-frequency images over adversarial high-frequency noise;
 2. for colour, decorrelate channels with a fixed colour basis;
-3. each step, jitter the image by a few pixels so the result cannot rely on exact positions;
-4. maximise the chosen channel's mean activation minus a total-variation penalty, with Adam.
-D runs in eval mode (BatchNorm frozen); inputs stay in D's own [-1, 1] range.
+3. each step, jitter the image by a few pixels, scale it a little and rotate it a few degrees
+   (transformation robustness), so the result cannot rely on exact positions;
+4. a prior for the data: the image starts at the data's background level (dark for MNIST) and an L1
+   penalty pulls pixels back to it, so only what the channel needs is drawn;
+5. maximise the chosen channel's mean activation minus the total-variation and prior penalties, with Adam.
+D runs in eval mode (BatchNorm frozen); inputs stay in D's own [-1, 1] range. Even so these images are
+superstimuli rather than pictures of the data: `latent_filters` searches through G for readable ones.
 """
 from __future__ import annotations
 
@@ -35,9 +39,13 @@ class FilterSettings:
     steps: int = 256
     lr: float = 0.05
     jitter: int = 1  # pixels, each way
-    tv_weight: float = 0.02  # total-variation penalty: higher = smoother images
-    decay: float = 0.75  # spectrum scaling 1 / f^decay: higher = smoother images
+    tv_weight: float = 0.2  # total-variation penalty: higher = smoother images
+    decay: float = 1.5  # spectrum scaling 1 / f^decay: higher = smoother images
     init_std: float = 0.01
+    scale: float = 0.1  # random zoom by up to this fraction, each step
+    rotate: float = 10.0  # random rotation by up to this many degrees, each step
+    background: float | None = None  # the data's background level in [-1, 1] (MNIST: -1); None: no prior
+    prior_weight: float = 0.1  # L1 pull towards the background (used when background is set)
     bf16: bool | None = None  # bf16 autocast for D; None: where the hardware runs it natively (~2x faster, same images to the eye)
 
 
@@ -55,13 +63,15 @@ def fourier_image(n: int, channels: int, size: int, *, settings: FilterSettings,
     spectrum = torch.randn(n, channels, *freqs.shape, 2, generator=generator) * settings.init_std
     spectrum = spectrum.to(device).requires_grad_(True)  # drawn on the CPU: the same image on every device
     basis = _COLOR_BASIS.to(device)
+    level = 0.0 if settings.background is None else max(-0.95, min(0.95, settings.background))
+    offset = torch.atanh(torch.tensor(level))  # the image starts at the background level
 
     def to_image() -> torch.Tensor:
         coeffs = torch.view_as_complex(spectrum) * scale
         x = torch.fft.irfft2(coeffs, s=(size, size), norm="ortho")  # (n, channels, size, size)
         if channels == 3:
             x = torch.einsum("nchw,dc->ndhw", x, basis)
-        return torch.tanh(x)
+        return torch.tanh(x + offset)
 
     return [spectrum], to_image
 
@@ -71,6 +81,19 @@ def _jitter(x: torch.Tensor, pixels: int, generator: torch.Generator) -> torch.T
         return x
     dy, dx = (int(v) for v in torch.randint(-pixels, pixels + 1, (2,), generator=generator))
     return torch.roll(x, shifts=(dy, dx), dims=(2, 3))
+
+
+def _scale_rotate(x: torch.Tensor, settings: FilterSettings, fill: float, generator: torch.Generator) -> torch.Tensor:
+    """Each image zoomed by up to ±settings.scale and rotated by up to ±settings.rotate degrees; edges filled with `fill`."""
+    if settings.scale <= 0 and settings.rotate <= 0:
+        return x
+    n = x.shape[0]
+    zoom = 1 + settings.scale * (2 * torch.rand(n, generator=generator) - 1)
+    angle = torch.deg2rad(settings.rotate * (2 * torch.rand(n, generator=generator) - 1))
+    cos, sin = torch.cos(angle) / zoom, torch.sin(angle) / zoom
+    theta = torch.stack([torch.stack([cos, -sin, torch.zeros(n)], 1), torch.stack([sin, cos, torch.zeros(n)], 1)], 1)
+    grid = F.affine_grid(theta.to(x.device, x.dtype), list(x.shape), align_corners=False)
+    return F.grid_sample(x - fill, grid, align_corners=False, padding_mode="zeros") + fill
 
 
 def total_variation(x: torch.Tensor) -> torch.Tensor:
@@ -110,7 +133,7 @@ def channel_objective(D: Discriminator, images: torch.Tensor, layer: int, channe
 
 
 @contextlib.contextmanager
-def _frozen(D: nn.Module):
+def frozen(D: nn.Module):
     """D in eval mode (BatchNorm frozen), channels_last, with no weight gradients; all restored afterwards.
 
     Only the image needs a gradient: skipping D's weight gradients halves the backward pass. channels_last
@@ -129,12 +152,22 @@ def _frozen(D: nn.Module):
             p.requires_grad_(flag)
 
 
-def _layer_index(D: Discriminator, layer: int | str) -> int:
+def layer_index(D: Discriminator, layer: int | str) -> int:
+    """The 1-based stage number of a layer given by name (layer2) or number; a one-line error otherwise."""
     names = D.layer_names
     index = names.index(layer) + 1 if isinstance(layer, str) and layer in names else layer
     if not isinstance(index, int) or not 1 <= index <= len(names):
         raise ValueError(f"layer must be one of {', '.join(names)} (or 1..{len(names)}), got {layer!r}")
     return index
+
+
+def resolve_channels(D: Discriminator, index: int, channels=None) -> torch.Tensor:
+    """Channel numbers of stage `index` as a long tensor (default: all); a one-line error for any that don't exist."""
+    n_channels = _stage(D, index)[1].out_channels
+    channels = torch.arange(n_channels) if channels is None else torch.as_tensor(list(channels), dtype=torch.long)
+    if channels.numel() == 0 or channels.min() < 0 or channels.max() >= n_channels:
+        raise ValueError(f"channels must be in 0..{n_channels - 1} for {D.layer_names[index - 1]}")
+    return channels
 
 
 def visualise_layer(
@@ -158,23 +191,23 @@ def visualise_layer(
     if bad:
         raise TypeError(f"unknown filter settings {sorted(bad)}; use fields of FilterSettings")
     settings = dataclasses.replace(settings, **overrides)
-    index = _layer_index(D, layer)
-    n_channels = _stage(D, index)[1].out_channels
-    channels = torch.arange(n_channels) if channels is None else torch.as_tensor(list(channels), dtype=torch.long)
-    if channels.numel() == 0 or channels.min() < 0 or channels.max() >= n_channels:
-        raise ValueError(f"channels must be in 0..{n_channels - 1} for {D.layer_names[index - 1]}")
+    index = layer_index(D, layer)
+    channels = resolve_channels(D, index, channels)
     device = next(D.parameters()).device
     gen = torch.Generator().manual_seed(seed)
     params, to_image = fourier_image(len(channels), D.config.channels, D.config.image_size, settings=settings,
                                      generator=gen, device=device)
     opt = torch.optim.Adam(params, lr=settings.lr)
+    fill = 0.0 if settings.background is None else settings.background
+    prior = 0.0 if settings.background is None else settings.prior_weight
     bf16 = settings.bf16 if settings.bf16 is not None else fast_dtype(device) == torch.bfloat16
-    with _frozen(D), torch.enable_grad():
+    with frozen(D), torch.enable_grad():
         for step in range(settings.steps):
             image = to_image()
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-                score = channel_objective(D, _jitter(image, settings.jitter, gen), index, channels.to(device)).float()
-            loss = -(score - settings.tv_weight * total_variation(image)).sum()
+                seen = _scale_rotate(_jitter(image, settings.jitter, gen), settings, fill, gen)
+                score = channel_objective(D, seen, index, channels.to(device)).float()
+            loss = -(score - settings.tv_weight * total_variation(image) - prior * (image - fill).abs().mean((1, 2, 3))).sum()
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

@@ -29,6 +29,22 @@ def stage_multipliers(image_size: int) -> list[int]:
     return [min(2**i, MAX_MULT) for i in reversed(range(n_stages + 1))]
 
 
+def stage_modules(net: nn.Module, last: str) -> dict[str, list[int]]:
+    """Which `main.N` modules make each named stage: layer1, layer2, ... end at each hidden nonlinearity.
+
+    One set of names for the Filters page, the CLI and the architecture table. What follows the last
+    hidden stage (the output convolution, and G's Tanh) is named `last`.
+    """
+    stages, current = {}, []
+    for index, module in enumerate(net.main):
+        current.append(index)
+        if isinstance(module, (nn.ReLU, nn.LeakyReLU)):
+            stages[f"layer{len(stages) + 1}"], current = current, []
+    if current:
+        stages[last] = current
+    return stages
+
+
 def init_weights(module: nn.Module) -> None:
     """Paper initialisation: conv weights N(0, 0.02); BatchNorm scale N(1, 0.02), shift 0."""
     if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
@@ -65,6 +81,11 @@ class Generator(nn.Module):
         layers += [nn.ConvTranspose2d(ngf * mults[-1], config.channels, 4, 2, 1, bias=False), nn.Tanh()]
         self.main = nn.Sequential(*layers)
         self.apply(init_weights)
+
+    @property
+    def layer_names(self) -> list[str]:
+        """Names of the hidden stages (after each ReLU): layer1 (the 4x4 map) onward, as D names its own."""
+        return [name for name in stage_modules(self, "output") if name != "output"]
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         if z.dim() == 2:
@@ -107,8 +128,7 @@ class Discriminator(nn.Module):
     @property
     def layer_names(self) -> list[str]:
         """Names of the stages whose activations `activations` returns: layer1 (input side) onward."""
-        n = sum(isinstance(m, nn.LeakyReLU) for m in self.main)
-        return [f"layer{i + 1}" for i in range(n)]
+        return [name for name in stage_modules(self, "logit") if name != "logit"]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.main(x).flatten()

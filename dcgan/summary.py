@@ -28,11 +28,15 @@ def size_rule(module: nn.Module, i: int) -> str:
 
 @torch.no_grad()
 def layer_table(net: nn.Module, example: torch.Tensor) -> list[dict]:
-    """One row per layer of net.main: layer, type, output shape (C x H x W), parameters, size rule.
+    """One row per layer of net.main: stage (layer1...), layer, type, output shape (C x H x W), parameters, size rule.
 
     The example is run through the layers one by one, so the shapes are measured, not assumed;
     the size rule is computed from the layer's own k, s, p and must agree with them.
     """
+    from .models import Generator, stage_modules
+
+    stage = {i: name for name, idx in stage_modules(net, "output" if isinstance(net, Generator) else "logit").items()
+             for i in idx}
     rows, x = [], example
     for index, module in enumerate(net.main):
         size_in = x.shape[-1]
@@ -44,6 +48,7 @@ def layer_table(net: nn.Module, example: torch.Tensor) -> list[dict]:
         elif isinstance(module, nn.LeakyReLU):
             kind += f"({module.negative_slope})"
         rows.append({
+            "stage": stage[index],  # the name the Filters page and the CLI use
             "layer": f"main.{index}",
             "type": kind,
             "output": " x ".join(str(d) for d in x.shape[1:]),

@@ -178,16 +178,44 @@ def test_arithmetic_result_follows_the_groups_and_becomes_a_slider():
 
 
 # -- Filters ----------------------------------------------------------------------------------------
-def test_filters_page_shows_channel_images_beside_real_examples_and_switches_layer():
+def test_filters_page_runs_on_demand_beside_real_examples_and_switches_layer():
     at = AppTest.from_file(MAIN, default_timeout=SLOW)
     at.run()
-    at.session_state["filt_steps"], at.session_state["filt_count"] = 32, 3  # a quick first optimisation
+    at.session_state["filt_steps_through G"], at.session_state["filt_count"] = 16, 3  # a quick optimisation
     at.switch_page("views/filters.py").run()
     assert_clean(at)
-    assert captions(at)[0] == "layer2 · ch 0" and len(at.get("image")) == 3 * 6
-    at.selectbox(key="filt_layer").set_value("layer3").run()
+    assert not at.get("image") and "press Run" in at.info[0].value  # nothing slow before Run
+    at.button(key="filt_run").click().run()
     assert_clean(at)
-    assert "layer3 · ch 2" in captions(at) and len(at.get("image")) == 3 * 6  # each channel + its 5 real images
+    assert captions(at)[0] == "layer2 · ch 0" and len(at.get("image")) == 3 * (1 + 5 + 5)  # + most and least exciting
+    assert any("best random G sample" in c.value for c in at.caption)
+    at.selectbox(key="filt_layer").set_value("layer3").run()
+    assert not at.get("image")  # new settings wait for Run
+    at.checkbox(key="filt_suppress").check()
+    at.button(key="filt_run").click().run()
+    assert_clean(at)
+    assert "layer3 · ch 2" in captions(at) and captions(at).count("suppresses") == 3
+    at.selectbox(key="filt_layer").set_value("layer2").run()
+    at.checkbox(key="filt_suppress").uncheck().run()
+    assert captions(at)[0] == "layer2 · ch 0"  # kept from the first run, shown without a new one
+
+
+def test_inside_g_ranks_units_on_demand_and_shows_their_interventions():
+    at = AppTest.from_file(MAIN, default_timeout=SLOW)
+    at.run()
+    at.session_state["dis_layer"], at.session_state["dis_top"] = "layer3", 2
+    at.switch_page("views/dissect.py").run()
+    assert_clean(at)
+    assert not at.get("image") and "press Run" in at.info[0].value
+    at.button(key="dis_run").click().run()
+    assert_clean(at)
+    assert len(at.get("image")) == 2 * 4 * 4  # 2 units x 4 rows x 4 samples
+    assert any("digit classifier" in c.value for c in at.caption)
+    assert any("unit switched off" in c.value for c in at.caption)
+    at.multiselect(key="dis_units").select(7).run()
+    at.button(key="dis_run").click().run()
+    assert_clean(at)
+    assert len(at.get("image")) == 3 * 4 * 4 and any("unit 7" in m.value for m in at.markdown)
 
 
 # -- Feature map ---------------------------------------------------------------------------------------

@@ -17,7 +17,8 @@ def test_each_image_prefers_its_own_channel(bundled_mnist):
     assert (own > others).float().mean() >= 0.75
     noise = torch.rand(8, 1, 32, 32) * 2 - 1
     noise_acts = channel_means(D, noise, 2)[:, channels].mean(0)
-    assert (own > noise_acts).all()
+    # 1/f^1.5 smoothing and TV trade some activation for readability: a high-frequency channel may prefer noise
+    assert (own > noise_acts).float().mean() >= 0.75
 
 
 def test_visualisation_is_reproducible_and_seeded(bundled_mnist):
@@ -50,3 +51,14 @@ def test_top_examples_are_sorted(bundled_mnist):
     assert idx.shape == (2, 4) and (values[:, :-1] >= values[:, 1:]).all()
     best = channel_means(D, images, 1)[:, 0].argmax()
     assert idx[0, 0] == best
+
+
+def test_robust_pixel_view_is_smoother_and_keeps_a_dark_background(bundled_mnist):
+    from dcgan.readability import high_frequency_share
+
+    D = dcgan.load(bundled_mnist).D
+    old = dict(decay=0.75, tv_weight=0.02, scale=0.0, rotate=0.0)  # the settings before issue 12
+    then = visualise_layer(D, 2, channels=range(8), steps=32, **old)
+    now = visualise_layer(D, 2, channels=range(8), steps=32, background=-1.0)
+    assert high_frequency_share(now).mean() < 0.8 * high_frequency_share(then).mean()
+    assert (now < -0.5).float().mean() > 0.6 and (now < -0.5).float().mean() > (then < -0.5).float().mean()

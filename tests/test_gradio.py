@@ -72,10 +72,11 @@ def test_bad_upload_is_refused_and_a_good_one_switches_model(ga, junk, tiny_chec
         ga.upload(str(junk))
     assert "junk.pt" in info.value.message and "\n" not in info.value.message
     assert not list((ga.OUT / "uploads").glob("*/junk.pt"))  # the refused copy is not kept
-    path, text, layers, source = ga.upload(str(tiny_checkpoint))
+    path, text, layers, filter_source, source, g_layers = ga.upload(str(tiny_checkpoint))
     assert Path(path).read_bytes() == tiny_checkpoint.read_bytes() and "16x16" in text
     assert [c[0] for c in layers.choices] == dcgan.load(tiny_checkpoint).D.layer_names
-    assert source.value == "digits"  # the tiny model was trained on scikit-learn digits
+    assert source.value == filter_source.value == "digits"  # the tiny model was trained on scikit-learn digits
+    assert [c[0] for c in g_layers.choices] == dcgan.load(tiny_checkpoint).G.layer_names
     grid = ga.generate(0, 3.0, 4, path)
     assert grid.shape == (4 * (2 * 16 + 3 * 2), 4 * (2 * 16 + 3 * 2), 3)  # 16 px images upscaled x4
 
@@ -86,13 +87,27 @@ def test_sliders_and_filters_on_a_tiny_model(ga, tiny_checkpoint):
     moved, _ = ga.slide(path, 0, 2.5, *[0.0] * (ga.N_SLIDERS - 1))
     assert still.shape == moved.shape == (256, 256) and (still != moved).any()
     assert caption.startswith("realness ") and "share of real training images" in caption
-    images = ga.filters(path, "layer1", 4, 16, progress=lambda *a, **k: None)
-    assert images.shape == (4 * (2 * 16 + 3 * 2),) * 2 + (3,)  # 4 channels in a 2x2 grid
+    quiet = dict(progress=lambda *a, **k: None)
+    picture, figures = ga.filters(path, "through G", "layer1", 4, 16, True, "digits", **quiet)
+    # 4 rows of 1 optimised + 1 suppressing + 5 + 5 real images, 16 px upscaled x4 with 2 px padding
+    assert picture.shape == (4 * (2 + 4 * 18), 4 * (2 + 12 * 18), 3)
+    assert "best random G sample" in figures and "through G" in figures
+    _, pixel_figures = ga.filters(path, "in pixels", "layer1", 2, 16, False, "digits", **quiet)
+    assert "superstimul" in pixel_figures
     with pytest.raises(ga.gr.Error, match="channels must be in"):
-        ga.filters(path, "layer1", 32, 16, progress=lambda *a, **k: None)  # layer1 of ndf=8 has 8 channels
+        ga.filters(path, "through G", "layer1", 32, 16, False, "digits", **quiet)  # layer1 of ndf=8 has 8 channels
 
 
 def test_umap_tab_maps_real_and_generated_images(ga, tiny_checkpoint):
     fig = ga.umap_plot(str(tiny_checkpoint), "digits", 100, "kind", progress=lambda *a, **k: None)
     assert {t.name for t in fig.data} == {"real", "generated"}
     assert sum(len(t.x) for t in fig.data) == 200  # 100 real digits and 100 samples
+
+
+def test_inside_g_tab_on_a_tiny_model(ga, tiny_checkpoint):
+    picture, text = ga.dissect(str(tiny_checkpoint), "layer2", 2)
+    # 2 units x 4 rows of 4 samples, 16 px upscaled x4 with 2 px padding
+    assert picture.shape == (4 * (2 + 8 * 18), 4 * (2 + 4 * 18), 3)
+    assert "switched off" in text and "digit classifier" in text
+    with pytest.raises(ga.gr.Error, match="G layer must be one of"):
+        ga.dissect(str(tiny_checkpoint), "layer9", 2)

@@ -1,4 +1,6 @@
 """Architecture tables: measured shapes agree with the size formulas, parameters add up."""
+import torch
+
 import dcgan
 from dcgan.summary import architecture
 
@@ -15,3 +17,17 @@ def test_tables_follow_the_size_rules_and_count_every_parameter(tiny_checkpoint)
         if row["size rule"]:
             assert row["size rule"].endswith(f"= {row['output'].split(' x ')[-1]}")
     assert any("2·(4 − 1) + 4 − 2·1 = 8" in r["size rule"] for r in g)  # 4x4 -> 8x8 transposed conv
+
+
+def test_stage_column_uses_the_names_filters_and_cli_use(tiny_checkpoint):
+    model = dcgan.load(tiny_checkpoint)
+    tables = architecture(model)
+    for net, rows, last in ((model.G, tables["Generator"], "output"), (model.D, tables["Discriminator"], "logit")):
+        stages = list(dict.fromkeys(r["stage"] for r in rows))
+        assert stages == net.layer_names + [last]
+        ends = [r for i, r in enumerate(rows) if i + 1 == len(rows) or rows[i + 1]["stage"] != r["stage"]]
+        assert all("ReLU" in r["type"] for r in ends[:-1])  # each layerK ends at its nonlinearity
+    acts = model.D.activations(torch.zeros(1, 1, 16, 16))
+    d_rows = tables["Discriminator"]
+    for name, act in zip(model.D.layer_names, acts):  # the table's shape for layerK is what filters optimise
+        assert [r["output"] for r in d_rows if r["stage"] == name][-1] == " x ".join(map(str, act.shape[1:]))

@@ -123,7 +123,9 @@ def architecture_panel(model) -> None:
                "doubles the size, o = s(i − 1) + k − 2p, with BatchNorm + ReLU after every layer but the last "
                "(Tanh, to [−1, 1]). D mirrors it: stride-2 convolutions halve the size, o = ⌊(i + 2p − k) / s⌋ + 1, "
                "with LeakyReLU(0.2), BatchNorm everywhere except the input layer, and a final 4 × 4 convolution "
-               "to one score. No pooling and no fully connected hidden layers: the paper's recipe.")
+               "to one score. No pooling and no fully connected hidden layers: the paper's recipe. The stage column "
+               "gives the names the Filters page and `python -m dcgan filters` / `dissect` use: layerK is the "
+               "main.N modules up to and including its K-th nonlinearity.")
     for name, rows in architecture(model).items():
         st.markdown(f"**{name}** · {sum(r['parameters'] for r in rows):,} parameters")
         st.dataframe(pd.DataFrame(rows), hide_index=True, height=36 * (len(rows) + 1) + 2,

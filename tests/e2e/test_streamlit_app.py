@@ -12,7 +12,7 @@ import torch
 from helpers import SCREENSHOTS, reference_generator, wait_for_app
 
 PAGES = {"model": "", "sliders": "sliders", "walk": "walk", "arithmetic": "arithmetic", "filters": "filters",
-         "feature-map": "feature_map", "train": "train"}
+         "inside-g": "dissect", "feature-map": "feature_map", "train": "train"}
 
 
 def no_error_on_page(page) -> None:
@@ -38,7 +38,12 @@ def test_every_page_renders_and_is_screenshotted(streamlit_url, page, name):
     open_app(page, streamlit_url, PAGES[name], timeout=240_000)  # the first feature map compiles numba code
     no_error_on_page(page)
     assert page.locator("h1").first.is_visible()
-    if name in ("model", "sliders", "walk", "arithmetic", "filters"):
+    if name in ("filters", "inside-g"):  # slow work waits for Run
+        page.get_by_role("button", name="Run").click()
+        page.wait_for_timeout(500)
+        wait_for_app(page, timeout=240_000)
+        no_error_on_page(page)
+    if name in ("model", "sliders", "walk", "arithmetic", "filters", "inside-g"):
         assert page.locator("[data-testid='stImage'] img").count() >= 5
     if name == "feature-map":
         assert page.locator(".js-plotly-plot").count() >= 1
