@@ -288,3 +288,16 @@ def test_train_starts_stops_and_resumes_a_background_run(app_runs):
     at.run()
     assert_clean(at)
     assert any(f"apptest** · finished · {done + 1} of {done + 1}" in m.value for m in at.markdown)
+
+
+def test_real_images_follow_the_model_and_a_mismatch_is_a_warning():
+    at = open_page("filters")
+    assert at.selectbox(key="filt_data").value == "mnist"
+    at.sidebar.selectbox(key="model_key").set_value("emoji-64 (bundled)").run()
+    assert_clean(at)
+    assert at.selectbox(key="filt_data").value == "emoji"  # the picker moved with the model
+    assert not at.warning
+    at.selectbox(key="filt_data").set_value("mnist").run()
+    assert any("trained on 'emoji', not 'mnist'" in w.value for w in at.warning)  # never silently
+    at.sidebar.selectbox(key="model_key").set_value("mnist-32 (bundled)").run()
+    assert at.selectbox(key="filt_data").value == "mnist" and not at.warning

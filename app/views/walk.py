@@ -79,7 +79,8 @@ def smoothness_plot(jumps: np.ndarray, n_keys: int, steps: int) -> None:
 def main() -> None:
     st.title("Walks")
     core.intro("Interpolating between latent vectors shows whether G learned a continuous space: images should "
-               "morph smoothly. Sharp jumps (spikes in the plot) suggest memorised training images. Slerp follows "
+               "morph smoothly. Sharp jumps (spikes in the plot) suggest memorised training images: the captions flag "
+               "near copies, and the Model page shows each sample beside its nearest training image. Slerp follows "
                "the sphere where Gaussian z live; lerp cuts through its inside, where z are atypical.")
     model, _ = core.current_model()
     picked, names = sample_keyframes(model)
