@@ -45,6 +45,15 @@ def comparable(images: torch.Tensor, size: int = 32) -> torch.Tensor:
     return F.avg_pool2d(images.float(), factor) if factor > 1 else images.float()
 
 
+def nearest_distances(queries: torch.Tensor, reference: torch.Tensor, *, exclude_self: bool = False) -> np.ndarray:
+    """Per query, the plain L2 pixel distance (RMS per pixel, [-1, 1] units) to its nearest reference image."""
+    from sklearn.neighbors import NearestNeighbors
+
+    q, r = queries.flatten(1).numpy(), reference.flatten(1).numpy()
+    dist, _ = NearestNeighbors(n_neighbors=2 if exclude_self else 1).fit(r).kneighbors(q)
+    return dist[:, -1] / np.sqrt(q.shape[1])
+
+
 @torch.no_grad()
 def copy_distance(queries: torch.Tensor, reference: torch.Tensor, *, shift: int = SHIFT,
                   chunk: int = 500) -> tuple[np.ndarray, np.ndarray]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .metrics import nearest_distances
+from .memorisation import nearest_distances
 
 
 def high_frequency_share(images: torch.Tensor, *, cutoff: float = 0.25) -> torch.Tensor:

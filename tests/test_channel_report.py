@@ -4,9 +4,8 @@ import torch
 
 import dcgan
 import dcgan.filters
-from dcgan.data import model_default_data
 from dcgan.channel_report import PIXELS, explain_channels, real_pool, report_rows, summary_lines
-from dcgan.data import load_data
+from dcgan.data import load_data, model_default_data
 from dcgan.features import channel_means
 
 
