@@ -32,7 +32,7 @@ from dcgan.data import BUILTIN as DATASETS  # noqa: E402  (built-in real-image s
 from dcgan.data import data_mismatch, model_default_data  # noqa: E402
 from dcgan.errors import DcganError  # noqa: E402
 from dcgan.media import grid, save_animation, to_uint8, upscale  # noqa: E402
-from dcgan.readings import VERDICT_HELP, DigitReader, image_captions  # noqa: E402
+from dcgan.readings import DigitReader, image_captions, verdict_help  # noqa: E402
 from dcgan.readings import applies as readings_apply  # noqa: E402
 
 DEFAULT = ROOT / "checkpoints" / "mnist-32.pt"
@@ -157,7 +157,7 @@ def slide(path: str, seed: float, *strengths: float) -> tuple[np.ndarray, str]:
         images = L.generate(model.G, z[None])
         caption = image_captions(model, images, _reader(model))[0]
         image = upscale(to_uint8(images)[0], max(1, 256 // model.config.image_size))
-        return (image[..., 0] if image.shape[-1] == 1 else image), f"{caption}\n\n{VERDICT_HELP}"
+        return (image[..., 0] if image.shape[-1] == 1 else image), f"{caption}\n\n{verdict_help(model)}"
 
 
 def filters(path: str, method: str, layer: str, count: float, steps: float, suppress: bool, source: str,

@@ -19,6 +19,17 @@ VERDICT_HELP = ("realness: the share of real training images that look less real
                 "about 0.5; noise, blank images and an untrained G's output get 0.")
 
 
+def verdict_help(model) -> str:
+    """What the verdict means, with how well it tells this model's samples from real images (its ROC-AUC)."""
+    if not model.has_verdict():
+        return "No verdict for this model: it has no D, or no real data to calibrate the verdict on."
+    verdict = model.verdict()
+    if verdict.auc_generated is None:
+        return VERDICT_HELP
+    return (f"{VERDICT_HELP} For this model, real {verdict.data} images against its samples: ROC-AUC "
+            f"{verdict.auc_generated:.2f} (1 = always told apart, 0.5 = chance).")
+
+
 def verdict_caption(score: float) -> str:
     """The verdict as a short caption: 'realness 0.62', or why there is none."""
     if score is None or np.isnan(score):

@@ -86,7 +86,7 @@ def test_sliders_and_filters_on_a_tiny_model(ga, tiny_checkpoint):
     still, caption = ga.slide(path, 0, *[0.0] * ga.N_SLIDERS)
     moved, _ = ga.slide(path, 0, 2.5, *[0.0] * (ga.N_SLIDERS - 1))
     assert still.shape == moved.shape == (256, 256) and (still != moved).any()
-    assert caption.startswith("realness ") and "share of real training images" in caption
+    assert caption.startswith("realness ") and "share of real training images" in caption and "ROC-AUC" in caption
     quiet = dict(progress=lambda *a, **k: None)
     picture, figures = ga.filters(path, "through G", "layer1", 4, 16, True, "digits", **quiet)
     # 4 rows of 1 optimised + 1 suppressing + 5 + 5 real images, 16 px upscaled x4 with 2 px padding
