@@ -29,6 +29,8 @@ def test_slider_changes_the_image(gradio_page_url, page):
     page.wait_for_function(IMAGE_CHANGED, arg=["#slider-image img", before], timeout=60_000)
     assert image.get_attribute("src") != before
     page.get_by_text("realness ").first.wait_for(timeout=10_000)
+    page.wait_for_function("() => !document.querySelector('.pending, .generating')", timeout=30_000)
+    page.wait_for_timeout(500)  # the last slider event's result settles (Gradio dims outputs while one is pending)
     page.screenshot(path=str(SCREENSHOTS / "screenshot-gradio.png"))
 
 
