@@ -389,6 +389,49 @@ def add_eval_args(p: argparse.ArgumentParser) -> None:
 
 
 # -- entry point ---------------------------------------------------------------------------
+# -- invert ----------------------------------------------------------------------------------
+@command("invert", "find z for each image (DIR/<stem>.npy) and write G(z) beside it (DIR/<stem>.png)",
+         "python -m dcgan invert checkpoints/mnist-32.pt my_digit.png --out inverted/")
+def cmd_invert(args) -> int:
+    from pathlib import Path
+
+    import numpy as np
+    import torch
+
+    from . import load
+    from .invert import invert, load_target
+    from .media import save_png, to_uint8
+
+    model, out, failed = load(args.checkpoint), Path(args.out), 0
+    cfg = model.config
+    targets, stems = [], []
+    for path in args.images:
+        try:
+            targets.append(load_target(path, image_size=cfg.image_size, channels=cfg.channels))
+            stems.append(Path(path).stem)
+        except Exception as e:  # one bad file must not stop the others
+            failed += 1
+            print(f"error: {path}: cannot read image ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})", file=sys.stderr)
+    if targets:
+        res = invert(model.G, torch.cat(targets), D=model.D, starts=args.starts, steps=args.steps, seed=args.seed)
+        out.mkdir(parents=True, exist_ok=True)
+        for stem, z, img, err in zip(stems, res.z, to_uint8(res.images), res.error):
+            np.save(out / f"{stem}.npy", z.numpy().astype(np.float32))
+            save_png(img, out / f"{stem}.png")
+            print(f"{stem}: rms error {err:.3f}  |z|/sqrt(nz) {float(z.norm()) / cfg.nz ** 0.5:.2f}")
+        print(f"median rms error {float(np.median(res.error)):.3f} over {len(stems)} image(s); wrote {out}/")
+    return 2 if failed else 0
+
+
+def add_invert_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("checkpoint")
+    p.add_argument("images", nargs="+")
+    p.add_argument("--out", default="inverted")
+    p.add_argument("--starts", type=int, default=8, help="random starts per image, optimised together; best kept")
+    p.add_argument("--steps", type=int, default=150)
+    p.add_argument("--seed", type=int, default=0)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m dcgan", description="Train DCGANs and look inside them.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
