@@ -13,7 +13,8 @@ import torch
 
 from dcgan.data import load_data
 from dcgan.media import save_png, to_uint8
-from dcgan.metrics import load_classifier, nearest_distances
+from dcgan.memorisation import nearest_distances
+from dcgan.metrics import load_classifier
 
 CKPT, N = "checkpoints/mnist-32.pt", 60
 

@@ -388,7 +388,6 @@ def add_eval_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", default=None, help="also write the report as JSON to this path")
 
 
-# -- entry point ---------------------------------------------------------------------------
 # -- invert ----------------------------------------------------------------------------------
 @command("invert", "find z for each image (DIR/<stem>.npy) and write G(z) beside it (DIR/<stem>.png)",
          "python -m dcgan invert checkpoints/mnist-32.pt my_digit.png --out inverted/")
@@ -432,6 +431,7 @@ def add_invert_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0)
 
 
+# -- entry point ---------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m dcgan", description="Train DCGANs and look inside them.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
