@@ -170,7 +170,7 @@ def copy_check(data, *, seed: int = 0) -> tuple["CopyCheck", torch.Tensor]:
     images = data.as_float()
     safe = "".join(c if c.isalnum() else "_" for c in data.name)[:40]
     cache = (Path(os.environ.get("DCGAN_CACHE", CACHE_ROOT)).expanduser() / "copycheck"
-             / f"v3-{safe}-{len(data)}-{'x'.join(map(str, images.shape[1:]))}-{seed}.json")
+             / f"v5-{safe}-{len(data)}-{'x'.join(map(str, images.shape[1:]))}-{seed}.json")
     try:
         return CopyCheck(**json.loads(cache.read_text())), images
     except (OSError, ValueError, TypeError):

@@ -164,10 +164,9 @@ def known_fakes(config, *, n: int = 200, seed: int = 0) -> dict[str, torch.Tenso
     yy, xx = torch.meshgrid(torch.arange(config.image_size), torch.arange(config.image_size), indexing="ij")
     period = (torch.arange(n) % 3 + 1).view(n, 1, 1, 1) * 2  # squares of 2, 4 and 6 px
     board = (((yy // (period // 2)) + (xx // (period // 2))) % 2).float() * 2 - 1
-    torch.manual_seed(seed)
-    untrained = Generator(config).eval()
-    with torch.no_grad():
-        untrained_samples = untrained(torch.randn(n, config.nz, generator=gen))
+    with torch.random.fork_rng(devices=[]), torch.no_grad():  # seeds the untrained G without touching the caller's RNG
+        torch.manual_seed(seed)
+        untrained_samples = Generator(config).eval()(torch.randn(n, config.nz, generator=gen))
     return {
         "uniform noise": torch.rand(shape, generator=gen) * 2 - 1,
         "Gaussian noise": (torch.randn(shape, generator=gen) * 0.5).clamp(-1, 1),
@@ -239,19 +238,16 @@ def calibrate(model, data, *, n_generated: int = 1000, seed: int = 0) -> Verdict
     return verdict
 
 
-BUILTIN_DATA = ("mnist", "digits", "emoji")
-
-
 def model_verdict(model) -> Verdict:
     """The verdict the model carries (fitted when it was trained or bundled), else one fitted on its built-in data."""
-    from .data import load_data
+    from .data import BUILTIN, load_data
 
     state = model.meta.get("verdict")
     if isinstance(state, dict):
         return Verdict.from_state(state)
     if model.D is None:
         raise DcganError("this file has no discriminator, so there is no verdict: load a file with D")
-    if model.config.dataset not in BUILTIN_DATA:
+    if model.config.dataset not in BUILTIN:
         raise DcganError("this model carries no verdict calibration and was not trained on a built-in data set: "
                          "calibrate it on real images (Model.calibrate(data), or pick 'Real images from')")
     data = load_data(model.config.dataset, image_size=model.config.image_size, channels=model.config.channels)
