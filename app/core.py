@@ -177,10 +177,17 @@ def thumb_scale(config) -> int:
 
 def render(model: dcgan.Model, z: torch.Tensor) -> tuple[np.ndarray, list[str]]:
     """G(z) as uint8 (N, H, W, C) plus each image's caption: the verdict, and the digit reading where it applies."""
+    images, captions, _ = render_with_readings(model, z)
+    return images, captions
+
+
+def render_with_readings(model: dcgan.Model, z: torch.Tensor):
+    """render(), plus the digit readings behind the captions (None for non-digit models), computed once."""
     reader = digit_reader(model)
     with torch.inference_mode():
         images = dcgan.latent.generate(model.G, z)
-        return to_uint8(images), image_captions(model, images, reader)
+        readings = reader.read(images) if reader is not None else None
+        return to_uint8(images), image_captions(model, images, readings), readings
 
 
 @st.cache_resource(max_entries=4, show_spinner="Calibrating the digit reading…")

@@ -155,7 +155,8 @@ def slide(path: str, seed: float, *strengths: float) -> tuple[np.ndarray, str]:
         for direction, strength in zip(_directions(*_version(path)), strengths):
             z = L.apply_direction(z, direction, strength)
         images = L.generate(model.G, z[None])
-        caption = image_captions(model, images, _reader(model))[0]
+        reader = _reader(model)
+        caption = image_captions(model, images, reader.read(images) if reader else None)[0]
         image = upscale(to_uint8(images)[0], max(1, 256 // model.config.image_size))
         return (image[..., 0] if image.shape[-1] == 1 else image), f"{caption}\n\n{verdict_help(model)}"
 

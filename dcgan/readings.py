@@ -37,12 +37,12 @@ def verdict_caption(score: float) -> str:
     return f"realness {score:.2f}"
 
 
-def image_captions(model, images: torch.Tensor, reader: "DigitReader | None" = None) -> list[str]:
-    """One caption per image (float (N, C, H, W) in [-1, 1]): the verdict, then the digit reading if a reader is given."""
+def image_captions(model, images: torch.Tensor, readings: "list[DigitReading] | None" = None) -> list[str]:
+    """One caption per image (float (N, C, H, W) in [-1, 1]): the verdict, then the digit reading if given."""
     scores = model.realness(images) if model.has_verdict() else np.full(len(images), np.nan)
     captions = [verdict_caption(s) for s in scores]
-    if reader is not None:
-        captions = [f"{c} · {r.caption()}" for c, r in zip(captions, reader.read(images))]
+    if readings is not None:
+        captions = [f"{c} · {r.caption()}" for c, r in zip(captions, readings)]
     return captions
 
 

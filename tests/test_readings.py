@@ -34,7 +34,7 @@ def test_digit_reading_reads_unseen_digits_and_flags_copies():
 def test_captions_put_the_verdict_first(bundled_mnist, reader):
     model = dcgan.load(bundled_mnist)
     images = torch.cat([load_data("mnist", image_size=32).as_float(slice(0, 2)), torch.rand(2, 1, 32, 32) * 2 - 1])
-    captions = image_captions(model, images, reader)
+    captions = image_captions(model, images, reader.read(images))
     assert all(c.startswith("realness ") and " · reads " in c for c in captions)
     assert [float(c.split()[1]) for c in captions[2:]] == [0.0, 0.0]  # noise: less real than every real digit
     assert verdict_caption(float("nan")).startswith("no verdict")

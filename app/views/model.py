@@ -36,24 +36,20 @@ def upload_box() -> None:
 def samples(model) -> None:
     seed = st.number_input("Seed", 0, 10**6, 0, key="model_seed", help="The same seed always gives the same samples.")
     z = sample_z(16, model.config.nz, seed=int(seed))
-    images, captions = core.render(model, z)
+    images, captions, readings = core.render_with_readings(model, z)
     core.show_images(images, captions, per_row=8, scale=core.thumb_scale(model.config))
-    reader = core.digit_reader(model)
-    if reader is not None:
+    if readings is not None:
         with st.expander("Nearest training images (the memorisation view)"):
-            nearest_panel(model, reader, z)
+            nearest_panel(model, core.digit_reader(model), images, readings)
 
 
-def nearest_panel(model, reader, z) -> None:
+def nearest_panel(model, reader, samples_u8, readings) -> None:
     """Each sample above its nearest training image: a memorised sample would sit on top of its original."""
-    images = generate(model.G, z)
-    readings = reader.read(images)
     st.caption(f"Distance: RMS per pixel in [−1, 1] units, after the best shift of up to 2 px and the best stroke "
                f"width. A sample nearer than {reader.check.threshold:.3f} is flagged as a near copy: only "
                f"{100 * reader.check.false_positive_rate:.0f}% of real digits G never trained on are that near, while "
                + ", ".join(f"{100 * v:.0f}% of {k} copies" for k, v in reader.check.hit_rates.items()) + " are.")
     originals = core.to_uint8(reader.images[[r.nearest for r in readings]])
-    samples_u8 = core.to_uint8(images)
     for start in (0, 8):
         core.show_images(samples_u8[start:start + 8], [f"sample {i + 1}" for i in range(start, start + 8)], per_row=8,
                          scale=core.thumb_scale(model.config))
