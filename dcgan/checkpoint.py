@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from .config import ModelConfig, from_dict
+from .meta import check_meta
 from .errors import CheckpointError, ConfigError
 from .models import Discriminator, Generator
 
@@ -105,9 +106,14 @@ class Model:
 
 
 def save_atomic(obj: dict, path: str | Path) -> None:
-    """torch.save to a temporary file beside `path`, then rename: a kill never leaves a broken file."""
+    """torch.save to a temporary file beside `path`, then rename: a kill never leaves a broken file.
+
+    Temporary files that a killed save left behind are removed first; a failed write (a full disk) says so.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        stale.unlink(missing_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.chmod(tmp, 0o644)  # mkstemp creates 0600; a checkpoint is an ordinary shareable file
@@ -116,9 +122,23 @@ def save_atomic(obj: dict, path: str | Path) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except (OSError, RuntimeError) as err:  # torch's zip writer reports a short write as "unexpected pos"
+        Path(tmp).unlink(missing_ok=True)
+        raise CheckpointError(f"could not write {path}: {_write_failure(err, path)}; the previous {path.name} "
+                              "(if any) is unchanged") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _write_failure(err: Exception, path: Path) -> str:
+    import errno
+    import shutil
+
+    full = getattr(err, "errno", None) in (errno.ENOSPC, errno.EDQUOT) or "unexpected pos" in str(err)
+    if full or shutil.disk_usage(path.parent).free < 1 << 20:
+        return "the disk is full (free some space and resume)"
+    return str(err).splitlines()[0][:160] if str(err) else type(err).__name__
 
 
 def _torch_load(path: Path) -> object:
@@ -188,26 +208,56 @@ def _load_weights(module: nn.Module, state: dict, what: str) -> None:
         raise CheckpointError(f"{what} weights do not fit the architecture: {first[:200]}") from None
 
 
+def expected_shapes(net: type, config: ModelConfig) -> dict[str, tuple[int, ...]]:
+    """The state_dict shapes `net(config)` has, from a network on the meta device (nothing is allocated)."""
+    with torch.device("meta"):
+        return {k: tuple(v.shape) for k, v in net(config).state_dict().items()}
+
+
+def check_state(state, net: type, config: ModelConfig, what: str) -> None:
+    """Refuse weights whose names or shapes do not fit the config: checked before the real network is built."""
+    if not isinstance(state, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()):
+        raise CheckpointError(f"{what} weights must be a dict of tensors, got {type(state).__name__}")
+    expected = expected_shapes(net, config)
+    optional = {k for k in expected if k.endswith("num_batches_tracked")}  # files from older PyTorch lack them
+    missing, unexpected = sorted(set(expected) - set(state) - optional), sorted(set(state) - set(expected))
+    if missing or unexpected:
+        listed = ", ".join([f"missing {k}" for k in missing[:2]] + [f"unexpected {k}" for k in unexpected[:2]])
+        raise CheckpointError(f"{what} weights do not fit the architecture: {listed[:200]}")
+    for key, shape in expected.items():
+        if key in state and tuple(state[key].shape) != shape:
+            raise CheckpointError(f"{what} weights do not fit the architecture: {key} is {tuple(state[key].shape)}, "
+                                  f"the config needs {shape}")
+
+
 def build_model(config: ModelConfig, g_state: dict | None, d_state: dict | None, meta: dict | None = None, device="cpu") -> Model:
-    """Rebuild G and D from config, load their weights strictly, put them in eval mode."""
-    G = Generator(config)
+    """Rebuild G and D from config, load their weights strictly, put them in eval mode.
+
+    Names and shapes are checked against the config first, so a crafted file never makes a network it cannot fill.
+    """
     if g_state is None:
         raise CheckpointError("the file has no generator weights")
-    _load_weights(G, g_state, f"generator ({config.image_size}x{config.image_size}, nz={config.nz}, ngf={config.ngf})")
+    g_what = f"generator ({config.image_size}x{config.image_size}, nz={config.nz}, ngf={config.ngf})"
+    check_state(g_state, Generator, config, g_what)
+    if d_state is not None:
+        check_state(d_state, Discriminator, config, f"discriminator (ndf={config.ndf})")
+    meta = check_meta(meta or {})
+    G = Generator(config)
+    _load_weights(G, g_state, g_what)
     D = None
     if d_state is not None:
         D = Discriminator(config)
         _load_weights(D, d_state, f"discriminator (ndf={config.ndf})")
         D.eval().requires_grad_(False)
     G.eval().requires_grad_(False)
-    return Model(G, D, config, meta or {}).to(device)
+    return Model(G, D, config, meta).to(device)
 
 
 def _from_project_dict(obj: dict, device) -> Model:
     try:
         config = from_dict(ModelConfig, obj["config"])
-    except (ConfigError, TypeError, KeyError) as err:
-        raise CheckpointError(f"checkpoint config is invalid: {err}") from None
+    except (ConfigError, TypeError, KeyError, AttributeError, ValueError) as err:
+        raise CheckpointError(f"checkpoint config is invalid: {str(err)[:200]}") from None
     meta = {k: v for k, v in obj.items() if k not in ("G", "D", "opt_G", "opt_D", "rng", "config")}
     return build_model(config, obj.get("G"), obj.get("D"), meta, device)
 
@@ -242,15 +292,12 @@ def _load_safetensors(path: Path, device) -> Model:
         raise CheckpointError(f"{path.name}: not a readable safetensors file ({str(err).splitlines()[0][:120]})") from None
     g_state = {k[2:]: v for k, v in tensors.items() if k.startswith("G.")} or {k: v for k, v in tensors.items() if k.startswith("main.")}
     d_state = {k[2:]: v for k, v in tensors.items() if k.startswith("D.")} or None
-    if "config" in metadata:
-        try:
-            config = from_dict(ModelConfig, json.loads(metadata["config"]))
-        except (ConfigError, ValueError, TypeError) as err:
-            raise CheckpointError(f"{path.name}: config in metadata is invalid: {err}") from None
-    else:
-        config = infer_config(g_state, d_state)
-    meta = json.loads(metadata.get("meta", "{}"))
-    return build_model(config, g_state, d_state, meta, device)
+    try:
+        config = from_dict(ModelConfig, json.loads(metadata["config"])) if "config" in metadata else None
+        meta = json.loads(metadata.get("meta", "{}"))
+    except (ConfigError, ValueError, TypeError, AttributeError, RecursionError) as err:
+        raise CheckpointError(f"{path.name}: config in metadata is invalid: {str(err)[:200]}") from None
+    return build_model(config or infer_config(g_state, d_state), g_state, d_state, meta, device)
 
 
 def load(path: str | Path, device="cpu") -> Model:

