@@ -25,18 +25,36 @@ def z_to_json(z) -> str:
     return json.dumps(np.asarray(z, dtype=np.float32).round(6).tolist())
 
 
+MAX_Z_VECTORS = 10_000  # rows an uploaded z file may hold (the sliders and walks use a handful)
+MAX_Z_BYTES = 4 << 20  # a JSON file of 10,000 x 100 numbers is about 9 MB; .npy files are checked by shape
+
+
+def _npy_shape(data: bytes) -> tuple[int, ...]:
+    """The shape a .npy file declares, read from its header alone (before any array is allocated)."""
+    buf = io.BytesIO(data)
+    version = np.lib.format.read_magic(buf)
+    shape, _, _ = (np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0)(buf)
+    return shape
+
+
 def read_z(name: str, data: bytes, nz: int) -> np.ndarray:
     """Parse an uploaded .npy or .json file into latent vectors (K, nz); DcganError says what is wrong.
 
-    .npy files are read with allow_pickle=False, so an uploaded file can never run code.
+    .npy files are read with allow_pickle=False, so an uploaded file can never run code; a declared shape
+    over MAX_Z_VECTORS x nz is refused from the header, and JSON over MAX_Z_BYTES before parsing.
     """
     try:
         if name.lower().endswith(".npy"):
+            shape = _npy_shape(data)
+            if len(shape) > 2 or int(np.prod(shape, dtype=np.float64)) > MAX_Z_VECTORS * max(nz, 1):
+                raise DcganError(f"{name} declares an array of shape {shape}: at most {MAX_Z_VECTORS:,} vectors of {nz}")
             raw = np.load(io.BytesIO(data), allow_pickle=False)
+        elif len(data) > MAX_Z_BYTES:
+            raise DcganError(f"{name} is {len(data) / 2**20:.0f} MB; a JSON z file may be at most {MAX_Z_BYTES >> 20} MB")
         else:
             raw = np.asarray(json.loads(data), dtype=np.float32)
         raw = np.asarray(raw, dtype=np.float32)
-    except (ValueError, TypeError, OSError, UnicodeDecodeError):
+    except (ValueError, TypeError, OSError, UnicodeDecodeError, RecursionError):
         raise DcganError(f"{name} is not a z vector: expected a .npy array or a JSON list of numbers.") from None
     if raw.ndim == 0 or raw.shape[-1] != nz or raw.ndim > 2:
         raise DcganError(f"{name} holds an array of shape {tuple(raw.shape)}, but this model's z has {nz} numbers "

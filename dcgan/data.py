@@ -24,6 +24,11 @@ from .errors import DataError
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif"}
 DIGIT_CLASSES = tuple(str(i) for i in range(10))
 TORCHVISION_SETS = ("torchvision-mnist", "fashion-mnist", "cifar10", "celeba", "lsun")
+# What one folder or zip may cost before anything is decoded: a 5 KB zip can hold a 13000x13000 PNG.
+MAX_PIXELS = 4096 * 4096  # per image, read from its header before decoding
+MAX_ENTRY_BYTES = 64 << 20  # per file in a zip, uncompressed
+MAX_ZIP_BYTES = 2 << 30  # all image entries of a zip together, uncompressed
+MAX_FILES = 200_000
 
 
 @dataclass(frozen=True)
@@ -100,7 +105,10 @@ def _digits() -> tuple[np.ndarray, np.ndarray]:
 def _decode(raw: bytes, channels: int):
     from PIL import Image
 
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow's own decompression-bomb guard, at our limit
     with Image.open(io.BytesIO(raw)) as im:
+        if im.width * im.height > MAX_PIXELS:  # the header is read, the pixels not yet
+            raise DataError(f"image of {im.width}x{im.height} pixels is over the {MAX_PIXELS:,}-pixel limit")
         im.load()
         if im.mode in ("RGBA", "LA", "P"):  # composite transparency on white
             im = im.convert("RGBA")
@@ -113,13 +121,33 @@ def _image_files(path: Path) -> list[tuple[str, callable]]:
     """(name, read-bytes) for every image in a folder (recursive) or a .zip file."""
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
-        return [(str(p), p.read_bytes) for p in files]
+        return [(str(p), lambda p=p: _read_small(p)) for p in files]
     try:
         archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, OSError):
         raise DataError(f"{path} is neither a folder nor a .zip of images") from None
-    names = sorted(n for n in archive.namelist() if Path(n).suffix.lower() in IMAGE_SUFFIXES and not n.endswith("/"))
-    return [(n, lambda n=n: archive.read(n)) for n in names]
+    entries = sorted((i for i in archive.infolist() if Path(i.filename).suffix.lower() in IMAGE_SUFFIXES and not i.is_dir()),
+                     key=lambda i: i.filename)
+    _check_zip(path, entries)
+    return [(i.filename, lambda i=i: archive.read(i)) for i in entries]
+
+
+def _read_small(path: Path) -> bytes:
+    if path.stat().st_size > MAX_ENTRY_BYTES:
+        raise DataError(f"{path.name} is over the {MAX_ENTRY_BYTES >> 20} MB limit per image")
+    return path.read_bytes()
+
+
+def _check_zip(path: Path, entries: list) -> None:
+    """Refuse a zip bomb from its directory alone: too many files, one too large, or too much in all."""
+    big = next((i for i in entries if i.file_size > MAX_ENTRY_BYTES), None)
+    if big is not None:
+        raise DataError(f"{path.name}: {big.filename} unpacks to {big.file_size / 2**20:.0f} MB, over the "
+                        f"{MAX_ENTRY_BYTES >> 20} MB limit per image")
+    total = sum(i.file_size for i in entries)
+    if total > MAX_ZIP_BYTES or len(entries) > MAX_FILES:
+        raise DataError(f"{path.name}: {len(entries):,} images, {total / 2**30:.1f} GB unpacked; the limits are "
+                        f"{MAX_FILES:,} images and {MAX_ZIP_BYTES >> 30} GB")
 
 
 def load_folder(path: str | Path, *, image_size: int, channels: int = 3, max_images: int = 0) -> ImageData:
@@ -130,6 +158,8 @@ def load_folder(path: str | Path, *, image_size: int, channels: int = 3, max_ima
     files = _image_files(path)
     if max_images:
         files = files[:max_images]
+    if len(files) > MAX_FILES:
+        raise DataError(f"{path} holds {len(files):,} images, over the {MAX_FILES:,} limit: pass --max-images")
     images, bad = [], 0
     for _name, read in files:
         try:
@@ -139,9 +169,9 @@ def load_folder(path: str | Path, *, image_size: int, channels: int = 3, max_ima
             continue
         images.append(_fit_array(arr, image_size, channels))
     if bad:
-        warnings.warn(f"skipped {bad} unreadable image file(s) in {path}", stacklevel=2)
+        warnings.warn(f"skipped {bad} unreadable or oversized image file(s) in {path}", stacklevel=2)
     if not images:
-        raise DataError(f"no readable images (png, jpg, webp, bmp, gif) in {path}")
+        raise DataError(f"no readable images (png, jpg, webp, bmp, gif; at most {MAX_PIXELS:,} pixels each) in {path}")
     return ImageData(torch.cat(images), None, (), path.name)
 
 

@@ -5,6 +5,7 @@ tests share one implementation.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,22 +14,37 @@ import torch
 from .media import to_uint8
 
 
+MAX_REDRAWS = 64  # rounds of redrawing before the remaining coordinates are drawn from the truncated normal directly
+
+
 def sample_z(n: int, nz: int, *, seed: int = 0, truncation: float | None = None) -> torch.Tensor:
     """n latent vectors z ~ N(0, I) of size nz, reproducible from `seed`.
 
     With `truncation` t, every coordinate outside [-t, t] is redrawn until it falls inside
-    (the truncation trick): samples get more typical and less varied as t shrinks.
+    (the truncation trick): samples get more typical and less varied as t shrinks. After
+    MAX_REDRAWS rounds (only for small t) the rest come from the truncated normal by inverse CDF,
+    the same distribution, so any positive t ends.
     """
     gen = torch.Generator().manual_seed(seed)
     z = torch.randn(n, nz, generator=gen)
     if truncation is not None:
-        if truncation <= 0:
-            raise ValueError(f"truncation must be positive, got {truncation}")
+        if not (truncation > 0 and math.isfinite(truncation)):
+            raise ValueError(f"truncation must be a positive number, got {truncation}")
         outside = z.abs() > truncation
-        while outside.any():
+        for _ in range(MAX_REDRAWS):
+            if not outside.any():
+                return z
             z[outside] = torch.randn(int(outside.sum()), generator=gen)
             outside = z.abs() > truncation
+        z[outside] = _truncated_normal(int(outside.sum()), truncation, gen)
     return z
+
+
+def _truncated_normal(k: int, t: float, gen: torch.Generator) -> torch.Tensor:
+    """k draws from N(0, 1) restricted to [-t, t]: Phi^-1 of a uniform between Phi(-t) and Phi(t), in float64."""
+    lo = torch.special.ndtr(torch.tensor(-t, dtype=torch.float64))
+    u = lo + (1 - 2 * lo) * torch.rand(k, generator=gen, dtype=torch.float64)
+    return torch.special.ndtri(u).clamp_(-t, t).float()
 
 
 @torch.no_grad()
