@@ -71,7 +71,10 @@ def cmd_sample(args) -> int:
     from .latent import generate, sample_z
     from .media import grid, save_png, upscale
 
+    from .limits import check_picture
+
     model = load(args.checkpoint)
+    check_picture(args.n, model.config.image_size, args.scale)
     z = sample_z(args.n, model.config.nz, seed=args.seed, truncation=args.truncation)
     images = generate(model.G, z)
     path = save_png(upscale(grid(images, nrow=args.nrow or max(1, round(args.n**0.5))), args.scale), args.out)
@@ -140,8 +143,12 @@ def cmd_walk(args) -> int:
     from .latent import sample_z, smoothness, walk_frames
     from .media import save_animation
 
-    model = load(args.checkpoint)
+    from .limits import check_picture, check_walk
+
     seeds = args.seeds or list(range(args.n_keyframes))
+    check_walk(len(seeds), args.steps)
+    model = load(args.checkpoint)
+    check_picture(1, model.config.image_size, args.scale)
     keyframes = torch.stack([sample_z(1, model.config.nz, seed=s)[0] for s in seeds])
     frames = walk_frames(model.G, keyframes, args.steps, mode=args.mode)
     path = save_animation(frames, args.out, fps=args.fps, scale=args.scale)
@@ -446,6 +453,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     warnings.formatwarning = lambda msg, cat, *a, **k: f"warning: {msg}\n"
     try:
+        from .limits import check_options
+
+        check_options(vars(args))  # every numeric option, before anything is loaded
         return COMMANDS[args.command][2](args)
     except DcganError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .errors import ConfigError
 from .media import to_uint8
 
 
@@ -29,7 +30,7 @@ def sample_z(n: int, nz: int, *, seed: int = 0, truncation: float | None = None)
     z = torch.randn(n, nz, generator=gen)
     if truncation is not None:
         if not (truncation > 0 and math.isfinite(truncation)):
-            raise ValueError(f"truncation must be a positive number, got {truncation}")
+            raise ConfigError(f"truncation must be a positive number, got {truncation}")
         outside = z.abs() > truncation
         for _ in range(MAX_REDRAWS):
             if not outside.any():

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import warnings
 from pathlib import Path
 
 import torch
@@ -111,11 +112,30 @@ class Trainer:
         self.D.load_state_dict(state["D"])
         self.opt_G.load_state_dict(state["opt_G"])
         self.opt_D.load_state_dict(state["opt_D"])
+        self._apply_recipe(state.get("train_config") or {})
         self.gen.set_state(state["rng"]["gen"])
         torch.set_rng_state(state["rng"]["torch"])
         self.epoch, self.step, self.history = state["epoch"], state["step"], state["history"]
         self.verdict = state.get("verdict") if self.epoch >= self.cfg.epochs else None  # refitted after more epochs
         self.verdict_log = [row for row in state.get("verdict_log", []) if row["epoch"] <= self.epoch]
+
+    def _apply_recipe(self, saved: dict) -> None:
+        """Resuming with another --lr, betas, --n-critic, --gp-lambda or --batch-size: use the new values, and say so.
+
+        The optimiser state would otherwise bring back the old learning rate and betas silently.
+        """
+        try:
+            before = {**saved, **TrainConfig(**saved).recipe()}
+        except (TypeError, ValueError):
+            return  # a file from an older version: nothing to compare with
+        now = {**self.cfg.to_dict(), **self.recipe}
+        changed = [k for k in ("lr", "betas", "n_critic", "gp_lambda", "batch_size") if before.get(k) != now.get(k)]
+        for opt in (self.opt_G, self.opt_D):
+            for group in opt.param_groups:
+                group["lr"], group["betas"] = self.recipe["lr"], self.recipe["betas"]
+        if changed:
+            warnings.warn("resuming with changed settings, applied from now on: " + ", ".join(
+                f"{k} {before.get(k)} -> {now.get(k)}" for k in changed), stacklevel=2)
 
     def save(self) -> Path:
         last = self.out / "last.pt"
@@ -187,9 +207,11 @@ class Trainer:
         first_step = self.step - len(rows) + 1
         for i, (ld, lg, dr, df, updated) in enumerate(rows):
             if not (math.isfinite(ld) and math.isfinite(lg)):
+                kept = (f"{self.out / 'last.pt'} keeps the last good epoch" if self.epoch > 0
+                        else "no epoch had finished, so nothing was saved")
                 raise TrainingError(
                     f"loss became {'NaN' if math.isnan(ld) or math.isnan(lg) else 'infinite'} at epoch {self.epoch + 1}, "
-                    f"step {first_step + i}; stopped, and {self.out / 'last.pt'} keeps the last good epoch (try a lower --lr)"
+                    f"step {first_step + i}; stopped, and {kept} (try a lower --lr)"
                 )
             if not updated:  # a critic-only step (wgan-gp): carry the last G loss
                 lg = self.history["loss_g"][-1] if self.history["loss_g"] else 0.0
