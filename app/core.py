@@ -9,8 +9,11 @@ import functools
 import hashlib
 import os
 import re
+import secrets
+import shutil
 import sys
 import tempfile
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -76,7 +79,65 @@ def bundled_models() -> dict[str, Path]:
 
 
 def trained_models() -> dict[str, Path]:
-    return {f"{p.parent.name} (trained here)": p for p in sorted(app_runs().glob("*/last.pt"))}
+    """This session's runs and the runs the operator publishes (see app.runs), not everyone's."""
+    from app.runs import visible_runs
+
+    runs = visible_runs(session_owner())
+    return {f"{r.name} (trained here)": r.folder / "last.pt" for r in runs if (r.folder / "last.pt").is_file()}
+
+
+# -- sessions -------------------------------------------------------------------------------------
+MAX_SESSION_UPLOADS = 4  # upload batches a session keeps; older ones are deleted, files and picker entries
+
+
+def setting(name: str, default: str | None = None) -> str | None:
+    """An operator setting: the environment variable `name`, else the Streamlit secret of that name."""
+    if name in os.environ:
+        return os.environ[name]
+    try:
+        return str(st.secrets[name]) if name in st.secrets else default
+    except Exception:  # no secrets.toml: Streamlit raises rather than returning nothing
+        return default
+
+
+class _SessionDir:
+    """A temporary folder that lives as long as the browser session whose state holds it."""
+
+    def __init__(self):
+        self.path = Path(tempfile.mkdtemp(prefix="dcgan-session-"))
+        weakref.finalize(self, shutil.rmtree, str(self.path), ignore_errors=True)  # also at server exit
+
+
+def session_dir() -> Path:
+    """This session's temp folder (uploads, a training zip): made once, removed when the session ends."""
+    holder = st.session_state.get("_session_dir")
+    if holder is None:
+        holder = st.session_state["_session_dir"] = _SessionDir()
+    return holder.path
+
+
+def session_owner() -> str:
+    """A random token naming this browser session as the owner of the runs it starts.
+
+    It rides in the Train page's URL (?owner=...) so a refresh keeps the session's runs; whoever has that URL
+    shares them, and nobody else can see or stop them.
+    """
+    token = st.session_state.get("_owner")
+    if token is None:
+        given = st.query_params.get("owner", "")
+        token = given if re.fullmatch(r"[0-9a-f]{32}", given) else secrets.token_hex(16)
+        st.session_state["_owner"] = token
+    return token
+
+
+def _forget_old_uploads(root: Path) -> None:
+    """Keep the newest MAX_SESSION_UPLOADS upload folders; delete the rest and their picker entries."""
+    folders = sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
+    for old in folders[:max(0, len(folders) - MAX_SESSION_UPLOADS)]:
+        shutil.rmtree(old, ignore_errors=True)
+    kept = uploaded_models()
+    for label in [k for k, p in kept.items() if not p.is_file()]:
+        del kept[label]
 
 
 def uploaded_models() -> dict[str, Path]:
@@ -93,9 +154,9 @@ def save_uploads(files) -> tuple[list[str], list[str]]:
     Side by side, so a pytorch/examples netD_epoch_N.pth uploaded with its netG_epoch_N.pth is
     loaded as that generator's discriminator. Returns (labels of models added, one-line errors).
     """
-    root = Path(st.session_state.setdefault("upload_dir", tempfile.mkdtemp(prefix="dcgan-upload-")))
+    root = session_dir() / "uploads"
     folder = root / hashlib.sha1(b"".join(f.file_id.encode() for f in files)).hexdigest()[:12]
-    folder.mkdir(exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for f in files:
         path = folder / Path(f.name).name  # keeps the user's file name (netG_epoch_N.pth matters)
@@ -114,6 +175,9 @@ def save_uploads(files) -> tuple[list[str], list[str]]:
         label = f"{path.name} (uploaded, {model.config.image_size}px{'' if model.D is not None else ', G only'})"
         uploaded_models()[label] = path
         added.append(label)
+    if not added:
+        shutil.rmtree(folder, ignore_errors=True)  # nothing usable in it: keep nothing
+    _forget_old_uploads(root)
     return added, errors
 
 

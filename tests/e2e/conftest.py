@@ -56,10 +56,12 @@ def streamlit_url(app_runs_dir):
             "--global.developmentMode", "false", "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
     previous = os.environ.get("DCGAN_APP_RUNS")
     os.environ["DCGAN_APP_RUNS"] = str(app_runs_dir)  # the server inherits it
+    os.environ["DCGAN_PUBLISHED_RUNS"] = "mnist-32"  # the finished run the fixture wrote, shown to every session
     try:
         with running_server(args, port_flag="--server.port", health_path="/_stcore/health") as url:
             yield url
     finally:
+        os.environ.pop("DCGAN_PUBLISHED_RUNS", None)
         if previous is None:
             os.environ.pop("DCGAN_APP_RUNS", None)
         else:
