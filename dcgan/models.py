@@ -39,6 +39,8 @@ def stage_modules(net: nn.Module, last: str) -> dict[str, list[int]]:
 
 def init_weights(module: nn.Module) -> None:
     """Paper initialisation: conv weights N(0, 0.02); BatchNorm scale N(1, 0.02), shift 0."""
+    if getattr(module, "weight", None) is not None and module.weight.is_meta:
+        return  # a shape-only network (checkpoint.expected_shapes): nothing to initialise
     if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
         nn.init.normal_(module.weight, 0.0, 0.02)
         if module.bias is not None:
