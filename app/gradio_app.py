@@ -288,12 +288,24 @@ def upload(file: str) -> tuple:
     """
     copy = _bounded(OUT / "uploads") / uuid.uuid4().hex[:12] / Path(file).name  # keeps the user's file name
     copy.parent.mkdir(parents=True)
-    shutil.move(file, copy)  # Gradio's own copy would stay in its cache for an hour, failed uploads included
+    shutil.copyfile(file, copy)
+    _drop_from_gradio_cache(Path(file))  # Gradio would keep it an hour, failed uploads included
     try:
         return use_checkpoint(str(copy))
     except gr.Error:
         shutil.rmtree(copy.parent)
         raise
+
+
+def _drop_from_gradio_cache(file: Path) -> None:
+    """Remove an uploaded file (and its folder, when empty) if it lies in Gradio's upload cache, never elsewhere."""
+    from gradio.utils import get_upload_folder
+
+    cache = Path(get_upload_folder()).resolve()
+    if cache in file.resolve().parents:
+        file.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            file.parent.rmdir()
 
 
 # -- layout ---------------------------------------------------------------------------------------
