@@ -142,7 +142,8 @@ def main() -> None:
     core.intro("Each step, D learns to tell real images from G's (its loss falls, D(x) rises), then G learns to "
                "fool the updated D (D(G(z)) rises). Healthy runs keep both in balance; D(x) near 1 with D(G(z)) "
                "near 0 for long means D is winning. Runs continue in the background if you close the page; finished "
-               "ones (and each epoch's last.pt) appear in the sidebar's model picker.")
+               "ones (and each epoch's last.pt) appear in the sidebar's model picker. Runs belong to this browser "
+               "session: only it sees and stops them, and this page's address brings you back to them.")
     st.query_params["owner"] = core.session_owner()  # a refresh of this page keeps this session's runs
     start_form()
     runs = visible_runs(core.session_owner())
