@@ -10,6 +10,7 @@ import torch
 
 from app import core
 from app.common import read_z
+from dcgan.limits import check_walk
 from dcgan import latent as L
 from dcgan.media import save_animation
 
@@ -96,6 +97,7 @@ def main() -> None:
     if len(zs) < 2:
         st.warning("A walk needs at least two keyframes: pick more samples above.")
         return
+    check_walk(len(zs), steps)  # an uploaded z file may hold thousands of keyframes: one line, no work
     keys = torch.stack(zs)
     frames, captions = core.render(model, L.interpolate(keys, steps, mode=mode))
     st.markdown(f"**Frame strip** ({len(frames)} frames, every {max(1, round(len(frames) / 10))}th shown)")
