@@ -193,3 +193,17 @@ def test_walk_gifs_and_uploads_are_kept_in_a_bounded_folder():
     paths = [ga.walk("0, 1", 2, "lerp") for _ in range(ga.KEEP_FILES + 5)]
     kept = list((ga.OUT / "walks").iterdir())
     assert len(kept) == ga.KEEP_FILES and str(ga.OUT / "walks" / os.path.basename(paths[-1])) in map(str, kept)
+
+
+def test_a_z_file_with_thousands_of_keyframes_is_one_line_on_the_walks_page(runs_dir):
+    import numpy as np
+
+    from app.common import z_to_npy
+
+    at = AppTest.from_file(MAIN, default_timeout=30)
+    at.run()
+    at.switch_page("views/walk.py").run()
+    many = z_to_npy(np.random.default_rng(0).standard_normal((5000, 100)))  # 5,000 keyframes: 160,000 frames at 32 steps
+    at.file_uploader(key="walk_z_upload").set_value([("many.npy", many, "application/octet-stream")]).run()
+    assert not at.exception
+    assert len(at.error) == 1 and "at most 64 keyframes" in at.error[0].value
