@@ -44,11 +44,32 @@ function redraw(s) {
   const ms = performance.now() - t0;
   s.ms = s.frames ? 0.8 * s.ms + 0.2 * ms : ms;
   s.frames += 1;
+  s.log.push([t0, ms]);  // (start, duration) of every redraw, for bench/bench_live_view.py
+  if (s.log.length > 2000) s.log.splice(0, 1000);
   s.root.dataset.frames = String(s.frames);
   s.root.dataset.z = JSON.stringify(Array.from(z));
-  s.stats.textContent = `G in your browser (${s.net.kernel}): ${s.ms.toFixed(1)} ms per frame, ` +
-    `${Math.min(999, 1000 / s.ms).toFixed(0)} fps possible · ${s.frames} redraws`;
+  showStats(s);
   if (s.frames === 3 && s.ms > SLOW_MS) s.setState("unsupported", `G takes ${s.ms.toFixed(0)} ms per frame here`);
+}
+
+function showStats(s) {
+  // the frame time, as StyleGAN's visualiser shows it, and the redraw rate the last drag reached
+  const drag = s.drag && s.drag.frames > 1
+    ? ` · last drag: ${s.drag.frames} redraws, ${(1000 * (s.drag.frames - 1) / (s.drag.end - s.drag.start)).toFixed(0)} per second` : "";
+  s.stats.textContent = `G in your browser (${s.net.kernel}): ${s.ms.toFixed(1)} ms per frame ` +
+    `(${Math.min(999, 1000 / s.ms).toFixed(0)} fps possible)${drag}`;
+}
+
+function trackDrag(s, input) {
+  input.addEventListener("pointerdown", () => { s.drag = { frames: 0, start: 0, end: 0, on: true }; });
+  input.addEventListener("input", () => {
+    if (!s.drag?.on) return;
+    const now = performance.now();
+    if (!s.drag.frames) s.drag.start = now;
+    s.drag.end = now;
+    s.drag.frames += 1;
+  });
+  input.addEventListener("pointerup", () => { if (s.drag) s.drag.on = false; showStats(s); });
 }
 
 function sendState(s) {
@@ -114,6 +135,7 @@ function sliderRow(s, d) {
   input.setAttribute("aria-label", d.label);
   input.addEventListener("input", () => { setValue(s, d.key, +input.value, { send: false }); s.last = d.key; redraw(s); });
   input.addEventListener("change", () => sendState(s));
+  trackDrag(s, input);
   return { row, input, out };
 }
 
@@ -131,7 +153,7 @@ function build(parent, data) {
   const canvas = root.querySelector("canvas");
   canvas.width = canvas.height = data.size;
   canvas.style.width = canvas.style.height = `${data.display}px`;
-  const s = { root, canvas, ctx: canvas.getContext("2d"), stats: root.querySelector(".dl-stats"), frames: 0, ms: 0,
+  const s = { root, canvas, ctx: canvas.getContext("2d"), stats: root.querySelector(".dl-stats"), frames: 0, ms: 0, log: [],
               image: new ImageData(data.size, data.size), rows: new Map(), values: {}, data: null, net: null };
   root.addEventListener("keydown", (e) => onKey(s, e));
   return s;
