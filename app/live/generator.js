@@ -1,7 +1,8 @@
 // G in the browser: the folded transposed convolutions that dcgan/web_generator.py exports, in plain JS.
 // Activations are kept channel-last (H, W, C), so the inner loops run over contiguous channels.
-// Hidden layers scatter: each non-zero input value (ReLU leaves about half at zero) adds a weight row
-// (cout,) to the outputs it reaches. The output layer (1 or 3 channels) gathers: a dot product over cin.
+// Every layer scatters: each non-zero input value (ReLU leaves about half at zero) adds a weight row
+// (cout,) to the outputs it reaches. Channels are padded with zeros to multiples of 4, so the row is
+// whole SIMD vectors for any model (1 or 3 output channels become 4).
 
 const HALF = (() => {  // float16 bit pattern -> float32 value, for all 65,536 patterns
   const table = new Float32Array(65536);
@@ -63,67 +64,77 @@ function unpackGenerator(bytes) {
   return { layout, flat };
 }
 
-function reorder(flat, e, gather) {
-  // torch (cin, cout, k, k) -> scatter (k, k, cin, cout) or gather (k, k, cout, cin)
-  const { cin, cout, k } = e, out = new Float32Array(cin * cout * k * k);
+const pad4 = (n) => Math.ceil(n / 4) * 4;
+
+function reorder(flat, L) {
+  // torch (cin, cout, k, k) -> (k, k, cinP, coutP), channels padded with zeros to multiples of 4 for SIMD
+  const { cin, cout, k, cinP, coutP } = L, out = new Float32Array(k * k * cinP * coutP);
   for (let ci = 0; ci < cin; ci++)
     for (let co = 0; co < cout; co++)
-      for (let t = 0; t < k * k; t++) {
-        const w = flat[e.weight + ((ci * cout + co) * k * k) + t];
-        out[gather ? (t * cout + co) * cin + ci : (t * cin + ci) * cout + co] = w;
-      }
+      for (let t = 0; t < k * k; t++) out[(t * cinP + ci) * coutP + co] = flat[L.weight + (ci * cout + co) * k * k + t];
   return out;
+}
+
+function planLayers(layout) {
+  let size = 1;
+  return layout.layers.map((e) => {
+    const outSize = (size - 1) * e.stride - 2 * e.padding + e.k;
+    const plan = { ...e, inSize: size, outSize, cinP: pad4(e.cin), coutP: pad4(e.cout) };
+    size = outSize;
+    return plan;
+  });
 }
 
 function buildGenerator(bytes, { wasm = wasmSimdWorks() } = {}) {
   // -> a net {layers, size, channels, nz, kernel}; every array lives in one heap (WebAssembly memory if SIMD works)
   const { layout, flat } = unpackGenerator(bytes);
-  let size = 1;
-  const plans = layout.layers.map((e, i) => {
-    const outSize = (size - 1) * e.stride - 2 * e.padding + e.k;
-    const plan = { ...e, inSize: size, outSize, gather: i === layout.layers.length - 1 && e.cout < 8 };
-    size = outSize;
-    return plan;
-  });
-  const floats = plans.reduce((n, L) => n + L.cin * L.cout * L.k * L.k + 2 * L.cout + L.outSize ** 2 * L.cout + 2 * L.cin, 0);
-  const simd = wasm && plans.every((L) => L.gather || L.cout % 4 === 0);
-  const memory = simd ? new WebAssembly.Memory({ initial: Math.ceil((floats * 4 + 64) / 65536) }) : null;
-  const heap = simd ? memory.buffer : new ArrayBuffer(floats * 4 + 64);
+  const plans = planLayers(layout);
+  const floats = plans.reduce((n, L) => n + L.k * L.k * L.cinP * L.coutP + L.coutP + L.outSize ** 2 * L.coutP + 2 * L.cinP, pad4(layout.nz));
+  const memory = wasm ? new WebAssembly.Memory({ initial: Math.ceil((floats * 4 + 64) / 65536) }) : null;
+  const heap = wasm ? memory.buffer : new ArrayBuffer(floats * 4 + 64);
   let offset = 0;
-  const alloc = (n, Type = Float32Array) => { const a = new Type(heap, offset, n); offset += Math.ceil(n / 4) * 16; return a; };
+  const alloc = (n, Type = Float32Array) => { const a = new Type(heap, offset, n); offset += n * 4; return a; };
+  const z = alloc(pad4(layout.nz));
   const layers = plans.map((L) => {
-    const w = alloc(L.cin * L.cout * L.k * L.k), b = alloc(L.cout);
-    w.set(reorder(flat, L, L.gather));
+    const w = alloc(L.k * L.k * L.cinP * L.coutP), b = alloc(L.coutP);
+    w.set(reorder(flat, L));
     b.set(flat.subarray(L.bias, L.bias + L.cout));
-    return { ...L, w, b, out: alloc(L.outSize ** 2 * L.cout), idx: alloc(L.cin, Int32Array), val: alloc(L.cin) };
+    return { ...L, w, b, out: alloc(L.outSize ** 2 * L.coutP), idx: alloc(L.cinP, Int32Array), val: alloc(L.cinP) };
   });
-  const axpy = simd ? new WebAssembly.Instance(new WebAssembly.Module(axpyModuleBytes()), { env: { mem: memory } }).exports.axpy : null;
-  return { layout, layers, size, channels: layers[layers.length - 1].cout, nz: layout.nz, axpy,
-           kernel: simd ? "WebAssembly SIMD" : "JavaScript" };
+  const axpy = wasm ? new WebAssembly.Instance(new WebAssembly.Module(axpyModuleBytes()), { env: { mem: memory } }).exports.axpy : null;
+  const last = layers[layers.length - 1];
+  return { layout, layers, z, size: last.outSize, channels: last.cout, stride: last.coutP, nz: layout.nz, axpy,
+           kernel: wasm ? "WebAssembly SIMD" : "JavaScript" };
+}
+
+function nonZeros(x, base, n, idx, val) {
+  // ReLU leaves about half of the activations at zero: list the others once per input pixel
+  let nnz = 0;
+  for (let ci = 0; ci < n; ci++) {
+    const v = x[base + ci];
+    if (v !== 0) { idx[nnz] = ci; val[nnz++] = v; }
+  }
+  return nnz;
 }
 
 function scatterLayer(L, x, axpy) {
-  const { inSize, outSize, cin, cout, k, stride, padding, w, b, out, idx, val } = L;
-  for (let p = 0; p < outSize * outSize; p++) out.set(b, p * cout);
+  // out (outSize, outSize, coutP) = bias + the transposed convolution of x (inSize, inSize, cinP)
+  const { inSize, outSize, cinP, coutP, k, stride, padding, w, b, out, idx, val } = L;
+  for (let p = 0; p < outSize * outSize; p++) out.set(b, p * coutP);
   for (let iy = 0; iy < inSize; iy++)
     for (let ix = 0; ix < inSize; ix++) {
-      const base = (iy * inSize + ix) * cin;
-      let nnz = 0;
-      for (let ci = 0; ci < cin; ci++) {
-        const v = x[base + ci];
-        if (v !== 0) { idx[nnz] = ci; val[nnz++] = v; }
-      }
+      const nnz = nonZeros(x, (iy * inSize + ix) * cinP, cinP, idx, val);
       for (let ky = 0; ky < k; ky++) {
         const oy = iy * stride - padding + ky;
         if (oy < 0 || oy >= outSize) continue;
         for (let kx = 0; kx < k; kx++) {
           const ox = ix * stride - padding + kx;
           if (ox < 0 || ox >= outSize) continue;
-          const ob = (oy * outSize + ox) * cout, wk = (ky * k + kx) * cin * cout;
-          if (axpy) { axpy(out.byteOffset + ob * 4, w.byteOffset + wk * 4, idx.byteOffset, val.byteOffset, nnz, cout * 4); continue; }
+          const ob = (oy * outSize + ox) * coutP, wk = (ky * k + kx) * cinP * coutP;
+          if (axpy) { axpy(out.byteOffset + ob * 4, w.byteOffset + wk * 4, idx.byteOffset, val.byteOffset, nnz, coutP * 4); continue; }
           for (let j = 0; j < nnz; j++) {
-            const v = val[j], wb = wk + idx[j] * cout;
-            for (let co = 0; co < cout; co++) out[ob + co] += v * w[wb + co];
+            const v = val[j], wb = wk + idx[j] * coutP;
+            for (let co = 0; co < coutP; co++) out[ob + co] += v * w[wb + co];
           }
         }
       }
@@ -131,32 +142,12 @@ function scatterLayer(L, x, axpy) {
   return out;
 }
 
-function gatherLayer(L, x) {
-  const { inSize, outSize, cin, cout, k, stride, padding, w, b, out } = L;
-  for (let oy = 0; oy < outSize; oy++)
-    for (let ox = 0; ox < outSize; ox++)
-      for (let co = 0; co < cout; co++) {
-        let acc = b[co];
-        for (let ky = 0; ky < k; ky++) {
-          const ty = oy + padding - ky, iy = ty / stride;
-          if (ty < 0 || ty % stride || iy >= inSize) continue;
-          for (let kx = 0; kx < k; kx++) {
-            const tx = ox + padding - kx, ix = tx / stride;
-            if (tx < 0 || tx % stride || ix >= inSize) continue;
-            const xb = (iy * inSize + ix) * cin, wb = ((ky * k + kx) * cout + co) * cin;
-            for (let ci = 0; ci < cin; ci++) acc += x[xb + ci] * w[wb + ci];
-          }
-        }
-        out[(oy * outSize + ox) * cout + co] = acc;
-      }
-  return out;
-}
-
 function forwardGenerator(net, z) {
-  // z: Float32Array (nz,) -> Float32Array (size, size, channels) in [-1, 1], owned by the net
-  let x = z;
+  // z: Float32Array (nz,) -> Float32Array (size, size, stride) in [-1, 1], owned by the net (stride = channels padded)
+  net.z.set(z);
+  let x = net.z;
   for (const L of net.layers) {
-    x = L.gather ? gatherLayer(L, x) : scatterLayer(L, x, net.axpy);
+    x = scatterLayer(L, x, net.axpy);
     if (L.activation === "relu") { for (let i = 0; i < x.length; i++) if (x[i] < 0) x[i] = 0; }
     else { for (let i = 0; i < x.length; i++) x[i] = Math.tanh(x[i]); }
   }
@@ -164,13 +155,14 @@ function forwardGenerator(net, z) {
 }
 
 function toRGBA(net, y, rgba) {
-  // [-1, 1] (H, W, C) -> canvas RGBA bytes, rounded as dcgan.media.to_uint8 rounds
-  const c = net.channels, n = net.size * net.size;
-  for (let p = 0; p < n; p++)
+  // [-1, 1] (H, W, stride) -> canvas RGBA bytes, rounded as dcgan.media.to_uint8 rounds; one channel is grey
+  const { channels: c, stride } = net, n = net.size * net.size;
+  for (let p = 0; p < n; p++) {
     for (let j = 0; j < 3; j++) {
-      const v = Math.min(1, Math.max(-1, y[p * c + (c === 1 ? 0 : j)]));
+      const v = Math.min(1, Math.max(-1, y[p * stride + (c === 1 ? 0 : j)]));
       rgba[p * 4 + j] = Math.round((v + 1) * 127.5);
     }
-  for (let p = 0; p < n; p++) rgba[p * 4 + 3] = 255;
+    rgba[p * 4 + 3] = 255;
+  }
   return rgba;
 }

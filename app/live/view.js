@@ -48,7 +48,8 @@ function redraw(s) {
   if (s.log.length > 2000) s.log.splice(0, 1000);
   s.root.dataset.frames = String(s.frames);
   s.root.dataset.z = JSON.stringify(Array.from(z));
-  showStats(s);
+  if (t0 - (s.shown ?? -1e9) > 250) { s.shown = t0; showStats(s); }  // text changes relayout the page: 4 a second
+  else if (!s.statsTimer) s.statsTimer = setTimeout(() => { s.statsTimer = null; showStats(s); }, 300);
   if (s.frames === 3 && s.ms > SLOW_MS) s.setState("unsupported", `G takes ${s.ms.toFixed(0)} ms per frame here`);
 }
 
