@@ -36,7 +36,7 @@ function currentZ(s) {
 }
 
 function redraw(s) {
-  if (!s.net) return;
+  if (!s.net || s.net.layout.id !== s.data.model) return;  // a new model's weights are still on their way
   const t0 = performance.now();
   const z = currentZ(s);
   toRGBA(s.net, forwardGenerator(s.net, z), s.image.data);
@@ -152,10 +152,8 @@ function build(parent, data) {
     <div class="dl-sliders"></div>`;
   parent.appendChild(root);
   const canvas = root.querySelector("canvas");
-  canvas.width = canvas.height = data.size;
-  canvas.style.width = canvas.style.height = `${data.display}px`;
   const s = { root, canvas, ctx: canvas.getContext("2d"), stats: root.querySelector(".dl-stats"), frames: 0, ms: 0, log: [],
-              image: new ImageData(data.size, data.size), rows: new Map(), values: {}, data: null, net: null };
+              image: null, rows: new Map(), values: {}, data: null, net: null };
   root.addEventListener("keydown", (e) => onKey(s, e));
   return s;
 }
@@ -171,8 +169,17 @@ function layoutSliders(s) {
   }
 }
 
+function sizeCanvas(s, data) {
+  // one canvas pixel per image pixel (read back by the tests), scaled up crisply by CSS
+  if (s.image && s.image.width === data.size) return;
+  s.canvas.width = s.canvas.height = data.size;
+  s.canvas.style.width = s.canvas.style.height = `${data.display}px`;
+  s.image = new ImageData(data.size, data.size);
+}
+
 function applyData(s, data) {
   // the server's sliders and z: taken over unless they are the echo of what this view sent
+  sizeCanvas(s, data);
   const names = data.directions.map((d) => d.key).join("\n");
   const fresh = names !== s.names;
   s.data = data;

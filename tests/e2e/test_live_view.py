@@ -113,3 +113,20 @@ def test_a_browser_without_a_canvas_gets_the_server_sliders(streamlit_url, page)
     assert "Live view off: this browser lacks a 2D canvas" in main.inner_text()
     assert page.locator("[data-testid='stSlider']").filter(has_text="PC1").count() == 1
     no_error_on_page(page)
+
+
+def test_another_model_gets_its_own_G_and_canvas(streamlit_url, page):
+    open_live(page, streamlit_url)
+    page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").click()
+    page.get_by_role("option", name="emoji-64 (bundled)").click()
+    page.wait_for_timeout(1000)
+    wait_for_app(page, timeout=180_000)
+    page.wait_for_function("() => { const s = document.querySelector('.dl-root')?._live;"
+                           "return s && s.net && s.net.layout.id === s.data.model && s.frames > 1; }", timeout=60_000)
+    image = canvas_pixels(page)
+    model = dcgan.load(BUNDLED_MNIST.parent / "emoji-64.pt")
+    with torch.no_grad():
+        expected = to_uint8(model.G(torch.tensor(state(page)["z"], dtype=torch.float32)[None]))[0]
+    assert image.shape == (64, 64, 4) and expected.std() > 20  # colour emoji at 64x64, not a 32x32 leftover
+    assert np.abs(image[..., :3].astype(int) - expected).max() <= 2
+    no_error_on_page(page)
