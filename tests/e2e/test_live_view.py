@@ -95,10 +95,18 @@ def test_keys_move_reset_and_randomise(streamlit_url, offline_page):
     assert (canvas_pixels(page) != first).any()
     page.keyboard.press("r")
     assert float(slider.input_value()) == 0.0 and (canvas_pixels(page) == first).all()
+    big = big_image(page)
     page.keyboard.press("z")
     assert state(page)["z"] != z_start and float(slider.input_value()) == 0.0
     page.wait_for_timeout(1000)
     wait_for_app(page)
+    assert np.abs(canvas_pixels(page)[..., 0].astype(int) - server_G(state(page)["z"])[..., 0]).max() <= 2
+    assert big_image(page) != big  # the new z went back to the server
+    z_browser = state(page)["z"]
+    page.get_by_role("button", name="Randomise z").click()  # the server's button: its z comes to the browser
+    page.wait_for_timeout(1000)
+    wait_for_app(page)
+    assert state(page)["z"] != z_browser
     assert np.abs(canvas_pixels(page)[..., 0].astype(int) - server_G(state(page)["z"])[..., 0]).max() <= 2
     no_error_on_page(page)
     assert page.outside == []
