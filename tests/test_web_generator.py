@@ -82,3 +82,14 @@ def test_a_net_that_is_not_a_dcgan_G_is_refused():
         web.fold_generator(G)
     with pytest.raises(DcganError, match="dtype must be one of"):
         web.export(web.fold_generator(trained_like_G()), nz=8, dtype="int8")
+
+
+def test_cli_web_writes_what_the_browser_reads(tmp_path, capsys):
+    from dcgan.cli import main
+    from helpers import BUNDLED_MNIST
+
+    assert main(["web", str(BUNDLED_MNIST), "--out", str(tmp_path / "g.bin")]) == 0
+    layout, blob = web.unpack((tmp_path / "g.bin").read_bytes())
+    assert layout["dtype"] == "float16" and len(blob) == 2 * layout["count"]
+    assert [e["activation"] for e in layout["layers"]] == ["relu", "relu", "relu", "tanh"]
+    assert f"{layout['macs'] / 1e6:.1f}M multiply-adds" in capsys.readouterr().out
