@@ -23,6 +23,7 @@ def main() -> None:
     at.run()
     first = time.perf_counter() - t0
     at.switch_page("views/sliders.py").run()
+    at.toggle(key="live_on").set_value(False).run()  # the server's sliders: the live view is bench_live_view.py
     slider = next(s for s in at.slider if s.label.startswith("PC1"))
     times = []
     for i in range(12):

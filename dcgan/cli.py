@@ -123,6 +123,27 @@ def add_export_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--with-d", action="store_true", help="include the discriminator too")
 
 
+@command("web", "write G with BatchNorm folded, as the browser's live view reads it (JSON layout + weights)",
+         "python -m dcgan web checkpoints/mnist-32.pt --out mnist-32.g.bin")
+def cmd_web(args) -> int:
+    from pathlib import Path
+
+    from . import load
+    from . import web_generator as web
+
+    model = load(args.checkpoint)
+    layout, blob = web.export(web.fold_generator(model.G), nz=model.config.nz, dtype=args.dtype)
+    Path(args.out).write_bytes(web.pack(layout, blob))
+    print(f"wrote {args.out}: {len(blob) / 1e6:.1f} MB of {args.dtype}, {layout['macs'] / 1e6:.1f}M multiply-adds per image")
+    return 0
+
+
+def add_web_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("checkpoint")
+    p.add_argument("--out", default="g.bin")
+    p.add_argument("--dtype", default="float16", choices=["float16", "float32"])
+
+
 def _model_and_data(args):
     """The checkpoint and --data, loaded at the model's own image size and channel count."""
     from . import load

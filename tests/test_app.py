@@ -113,8 +113,15 @@ def test_uploads_load_a_reference_checkpoint_with_its_d_and_reject_junk():
 
 
 # -- Latent sliders ------------------------------------------------------------------------------------
+def server_sliders(at: AppTest) -> AppTest:
+    """The page's own Streamlit sliders: AppTest has no browser to run the live view (tests/e2e/test_live_view.py)."""
+    at.toggle(key="live_on").set_value(False).run()
+    assert_clean(at)
+    return at
+
+
 def test_sliders_move_the_big_image_and_the_strip_follows_the_last_slider():
-    at = open_page("sliders")
+    at = server_sliders(open_page("sliders"))
     before = big_image(at)
     at.slider(key=next(s.key for s in at.slider if s.label.startswith("PC2"))).set_value(2.0).run()
     assert_clean(at)
@@ -127,7 +134,7 @@ def test_sliders_move_the_big_image_and_the_strip_follows_the_last_slider():
 
 
 def test_a_saved_z_loads_back_and_an_attribute_becomes_a_slider():
-    at = open_page("sliders")
+    at = server_sliders(open_page("sliders"))
     before = big_image(at)
     z = np.random.default_rng(1).standard_normal(100).astype(np.float32)
     at.file_uploader(key="z_upload").set_value(("z.json", json.dumps(z.tolist()).encode(), "application/json")).run()
@@ -174,7 +181,7 @@ def test_arithmetic_result_follows_the_groups_and_becomes_a_slider():
     at.button(key="arith_add").click().run()
     assert at.success and "ten minus four" in at.success[0].value
     at.switch_page("views/sliders.py").run()
-    assert any(s.label == "ten minus four" for s in at.slider)
+    assert any(s.label == "ten minus four" for s in server_sliders(at).slider)
 
 
 # -- Filters ----------------------------------------------------------------------------------------

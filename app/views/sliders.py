@@ -3,7 +3,7 @@ import numpy as np
 import streamlit as st
 import torch
 
-from app import core
+from app import core, live_view
 from app.common import read_z, z_to_json, z_to_npy
 from dcgan import latent as L
 
@@ -84,7 +84,9 @@ def panel(model, mid: str, directions: list) -> None:
         b1.button("Reset sliders", on_click=core.reset_sliders, key="reset", icon=":material/restart_alt:")
         b2.button("Randomise z", key="randomise", on_click=randomise, args=(mid, model.config.nz),
                   icon=":material/casino:")
-        for key, d in directions:
+        live = live_view.sliders(model, mid, directions)  # G in the browser; None where it cannot run
+        values = live if live is not None else values
+        for key, d in directions if live is None else ():  # else the server's own sliders
             extra = f" · {100 * d.explained_variance:.1f}% of variance" if d.explained_variance else ""
             values[key] = st.slider(f"{d.name}{extra}", -3.0, 3.0, 0.0, 0.1, key=key,
                                     help="Strength in standard deviations of z along this direction")

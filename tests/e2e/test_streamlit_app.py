@@ -59,6 +59,8 @@ def big_image_digest(page) -> str:
 
 def test_moving_a_latent_slider_changes_the_image(streamlit_url, page):
     open_app(page, streamlit_url, "sliders")
+    page.get_by_text("Live view (G runs in your browser").click()  # the server's sliders
+    wait_for_app(page)
     before = big_image_digest(page)
     thumb = page.locator("[data-testid='stSlider']").filter(has_text="PC1").locator("input[type='range']")
     thumb.focus()
