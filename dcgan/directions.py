@@ -172,6 +172,14 @@ def check_method(method: str) -> str:
     return method
 
 
+def builtin_file(checkpoint, method: str):
+    """Where the measured built-in directions of a checkpoint live: CKPT.directions/METHOD.npz beside it."""
+    from pathlib import Path
+
+    path = Path(checkpoint)
+    return path.with_name(f"{path.stem}.directions") / f"{check_method(method)}.npz"
+
+
 def builtin_directions(model, method: str, *, k: int = 8, n: int = 3000, seed: int = 0, classifier=None) -> list[Direction]:
     """The named set of directions for a model: pca (GANSpace), sefa, class or style (digit models only)."""
     check_method(method)

@@ -207,3 +207,10 @@ def report_cards(G, classifier, directions: list[Direction], *, n: int = 200, se
     base = card_samples(G, classifier, n=n, seed=seed)
     baseline = random_baseline(G, classifier, base)
     return [report_card(G, classifier, base, d, baseline=baseline) for d in directions]
+
+
+def with_spans(directions: list[Direction], cards: list[ReportCard]) -> list[Direction]:
+    """The directions with slider ranges that reach where their cards say the effect happens."""
+    import dataclasses
+
+    return [dataclasses.replace(d, span=c.span()) for d, c in zip(directions, cards)]
