@@ -32,7 +32,7 @@ def _shipped(mid: str, path: str, method: str, _model):
         return None
     if fp != fingerprint(_model.G) or cards is None:
         return None
-    return directions, {c.name: c for c in cards}
+    return R.with_spans(directions, cards), {c.name: c for c in cards}
 
 
 @st.cache_resource(max_entries=16, show_spinner="Finding and measuring directions (once per model)…")

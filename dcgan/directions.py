@@ -115,6 +115,9 @@ def class_normals(samples: LabelledSamples, *, seed: int = 0) -> torch.Tensor:
     tells classes apart."""
     from sklearn.linear_model import LogisticRegression
 
+    if len(samples.classes.unique()) < 2:
+        raise ConfigError("the classifier sees one class in every sample: class and style directions need a G "
+                          "that draws several digits")
     fit = LogisticRegression(C=1.0, max_iter=2000, random_state=seed).fit(samples.z.numpy(), samples.classes.numpy())
     coef = torch.from_numpy(fit.coef_).float()
     full = torch.zeros(samples.probs.shape[1], coef.shape[1])

@@ -20,6 +20,7 @@ CARD_SEED = 12345  # the card's samples: a seed no fitting uses (fits use seed 0
 STRENGTHS = {"class": (-2.0, 2.0, 3.0, 4.0, 5.0, 6.0), "style": (-4.0, -2.0, 2.0, 4.0), "other": (-2.0, 2.0)}
 HEADLINE = 2.0  # the strength every card reports, and the random baseline is measured at
 N_RANDOM = 3
+REACHED = 0.8  # a class direction has reached its class when this share of samples is in it
 
 
 @dataclass(frozen=True)
@@ -53,13 +54,13 @@ class ReportCard:
         return None if values is None or s not in self.strengths else values[self.strengths.index(s)]
 
     def reach(self) -> float | None:
-        """The smallest measured strength at which the target effect happens: half the samples in the target
+        """The smallest measured strength at which the target effect happens: 80% of the samples in the target
         class, or the target measure moved by 1 sd. None: no target, or not reached."""
         if self.target is None:
             return None
         for s in sorted(x for x in self.strengths if x > 0):
             i = self.strengths.index(s)
-            if self.target_share is not None and self.target_share[i] >= 0.5:
+            if self.target_share is not None and self.target_share[i] >= REACHED:
                 return s
             if self.style_change and self.target in self.style_change and abs(self.style_change[self.target][i]) >= 1.0:
                 return s

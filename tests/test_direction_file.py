@@ -49,7 +49,16 @@ def test_cli_writes_directions_that_load_back_and_refuses_bad_input(tiny_checkpo
     directions, cards, _ = load_directions(tmp_path / "s.npz", nz=8)
     assert [d.name for d in directions] == ["SeFa1", "SeFa2", "SeFa3"] and len(cards) == 3 and "pixels move" in r.stdout
     for args, message in ((("--method", "umap"), "unknown direction method"),
-                          (("--method", "style"), "need a digit model"),
+                          (("--method", "sefa", "--project-out", "checkpoints/mnist-32.directions/sefa.npz"),
+                           "nz 100 but this model's z has 8"),
                           (("--method", "sefa", "--project-out", tmp_path / "missing.npz"), "not found")):
         r = run_cli("directions", tiny_checkpoint, *args, "--out", tmp_path / "x.npz")
         assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and message in r.stderr, r.stderr
+
+
+def test_class_and_style_directions_need_a_classifier(tiny_checkpoint):
+    from dcgan import load
+    from dcgan.directions import builtin_directions
+
+    with pytest.raises(ConfigError, match="need a digit model"):
+        builtin_directions(load(tiny_checkpoint), "style", classifier=None)
