@@ -37,9 +37,12 @@ def sefa_directions(G: torch.nn.Module, *, k: int = 8) -> tuple[list[Direction],
     2. eigen-decompose A^T A: eigenvector i is the unit z direction that the layer stretches by sqrt(eigenvalue i);
     3. an eigenvector's sign is arbitrary: we make its largest coordinate positive, so runs agree.
     """
+    from threadpoolctl import threadpool_limits
+
     A = first_layer_matrix(G)
-    values, vectors = torch.linalg.eigh(A.T @ A)  # ascending
-    values, vectors = values.flip(0), vectors.flip(1)
+    with threadpool_limits(1):  # a 100x100 problem: one thread avoids fighting torch's spinning workers (ms, not 0.5 s)
+        values, vectors = np.linalg.eigh((A.T @ A).numpy())  # ascending
+    values, vectors = torch.from_numpy(values[::-1].copy()), torch.from_numpy(vectors[:, ::-1].copy())
     directions = []
     for i in range(min(k, A.shape[1])):
         v = vectors[:, i]
