@@ -39,6 +39,8 @@ def _shipped(mid: str, path: str, method: str, _model):
 def _computed(mid: str, method: str, _model):
     clf = classifier(mid, _model.config)
     directions = Dn.builtin_directions(_model, method, k=12, classifier=clf)
+    if method in ("pca", "sefa"):  # their ranges do not depend on a card: measure only the ones shown, in `card`
+        return directions, {}
     cards = R.report_cards(_model.G, clf, directions, n=N_CARD)
     return R.with_spans(directions, cards), {c.name: c for c in cards}
 

@@ -1,5 +1,7 @@
 """Latent sliders: start from a sample, move z along PCA, SeFa, style, class, raw or user-defined directions, watch G
 respond; each slider carries the report card of what moving along it was measured to change."""
+import dataclasses
+
 import numpy as np
 import streamlit as st
 import torch
@@ -9,7 +11,7 @@ from app import direction_cards as cards_
 from app.common import read_z, z_to_json, z_to_npy
 from dcgan import latent as L
 from dcgan.direction_file import directions_bytes, fingerprint, read_directions
-from dcgan.directions import cosine_matrix, sefa_directions
+from dcgan.directions import cosine_matrix, project_out, sefa_directions
 
 STRIP = (-2.0, -1.0, 0.0, 1.0, 2.0)  # strengths shown for the last-moved slider, in standard deviations
 N_PICK = 8
@@ -32,8 +34,15 @@ def picker(model, mid: str) -> None:
         with_ = c1.multiselect("Have it", numbers, key="attr_with")
         without = c2.multiselect("Don't have it", numbers, key="attr_without")
         name = c3.text_input("Name", "my attribute", key="attr_name")
+        digits = cards_.classifier(mid, model.config) is not None
+        keep = st.checkbox("Keep the digit: project the class directions out of it (InterFaceGAN's conditional "
+                           "manipulation)", value=digits, disabled=not digits, key="attr_keep_class")
         if st.button("Add as a slider", key="attr_add", disabled=not (with_ and without)):
             direction = L.attribute_direction(z[[i - 1 for i in with_]], z[[i - 1 for i in without]], name)
+            if keep and digits:
+                classes, _ = cards_.builtin(model, mid, core.current_path(), "class")
+                direction = dataclasses.replace(direction, vector=project_out(direction.vector,
+                                                                              torch.stack([d.vector for d in classes])))
             st.toast(f"Added the slider '{core.add_user_direction(direction)}'.")
 
 
