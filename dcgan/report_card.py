@@ -75,7 +75,7 @@ class ReportCard:
 
     def summary(self) -> str:
         """One line for the slider: 'class kept 74% at ±2σ (random 77%) · ink +1.2 sd · mostly 4 → 9 (18%)'."""
-        return " · ".join(filter(None, [self._class_part(), self._target_part(), self._style_part(), self._pixel_part()]))
+        return " · ".join(filter(None, [self._target_part(), self._class_part(), self._style_part(), self._pixel_part()]))
 
     def _class_part(self) -> str | None:
         if self.class_kept is None:

@@ -134,7 +134,7 @@ def direction_sources(model, mid: str) -> list:
     Each Direction carries its unit vector in z and its slider range (span)."""
     nz, path = model.config.nz, core.current_path()
     digits = cards_.classifier(mid, model.config) is not None
-    c1, c2, c3, c4, c5 = st.columns([2, 2, 1, 1, 2])
+    c1, c2, c3, c4, c5 = st.columns([3, 3, 2, 2, 3])
     k = c1.slider("PCA directions (GANSpace)", 0, 12, 6, key="n_pca")
     k_sefa = c2.slider("SeFa directions", 0, 8, 0, key="n_sefa", help="Closed form: eigenvectors of G's first-layer weight")
     use_style = c3.toggle("Style", value=digits, key="use_style", disabled=not digits,
