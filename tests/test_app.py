@@ -160,6 +160,12 @@ def test_sliders_carry_report_cards_ranges_that_reach_and_directions_files():
     other = directions_bytes([Direction("eight", torch.nn.functional.normalize(torch.ones(8), dim=0))])
     at.file_uploader(key="directions_upload").set_value(("small.npz", other, "application/octet-stream")).run()
     assert at.error and "nz 8 but this model's z has 100" in at.error[0].value
+    mine = directions_bytes([Direction("mine", torch.nn.functional.normalize(torch.arange(100.0), dim=0), span=4.0)])
+    at.file_uploader(key="directions_upload").set_value(("mine.npz", mine, "application/octet-stream")).run()
+    assert_clean(at)
+    loaded = next(s for s in at.slider if s.label == "mine")
+    assert loaded.max == 4.0 and len([c for c in at.caption if c.value.startswith("class kept")]) == 10  # 9 + its card
+    assert len([c for c in at.caption if c.value.startswith("in class ")]) == 10  # class cards lead with the reach
 
 
 # -- Walks --------------------------------------------------------------------------------------------
