@@ -69,7 +69,7 @@ def _label(d) -> str:
     return d.name + (f" · {100 * d.explained_variance:.1f}% of variance" if d.explained_variance else "")
 
 
-def sliders(model, mid: str, directions: list) -> dict | None:
+def sliders(model, mid: str, directions: list, cards: dict | None = None) -> dict | None:
     """Mount the live view; returns {widget key: strength} as the page's sliders would, or None to fall back."""
     on = st.toggle("Live view (G runs in your browser while you drag)", value=True, key="live_on")
     reason = unavailable(model, mid) if on else None
@@ -84,7 +84,8 @@ def sliders(model, mid: str, directions: list) -> dict | None:
     cfg = model.config
     data = dict(model=layout["id"], nz=cfg.nz, size=cfg.image_size, display=2 * core.display_size(cfg) * cfg.image_size,
                 z0=np.asarray(st.session_state[core.z_key(mid)], dtype=np.float32).tolist(), values=values,
-                directions=[dict(key=k, label=_label(d), sigma=float(d.sigma), vector=d.vector.float().tolist())
+                directions=[dict(key=k, label=_label(d), sigma=float(d.sigma), span=float(d.span),
+                                 card=cards[k].summary() if k in (cards or {}) else "", vector=d.vector.float().tolist())
                             for k, d in directions])
     MOUNT(key=VIEW_KEY, data=data, on_live_change=functools.partial(_on_live, mid),
           on_unsupported_change=_on_unsupported)

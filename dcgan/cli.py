@@ -416,6 +416,52 @@ def add_eval_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", default=None, help="also write the report as JSON to this path")
 
 
+# -- directions ------------------------------------------------------------------------------
+@command("directions", "named directions in z (GANSpace PCA, SeFa, class, style) with their report cards, as .npz",
+         "python -m dcgan directions checkpoints/mnist-32.pt --method style --out style.npz\n"
+         "  python -m dcgan directions checkpoints/mnist-32.pt --method sefa --k 8 --out sefa.npz\n"
+         "  python -m dcgan directions checkpoints/mnist-32.pt --method style --project-out sefa.npz --out style.npz")
+def cmd_directions(args) -> int:
+    from . import load
+    from .direction_file import fingerprint, load_directions, save_directions
+    from .directions import builtin_directions, check_method, project_out
+    from .dissect import effect_classifier
+    from .report_card import report_cards, with_spans
+
+    check_method(args.method)
+    model = load(args.checkpoint)
+    clf = effect_classifier(model.config)
+    directions = builtin_directions(model, args.method, k=args.k, n=args.n, seed=args.seed, classifier=clf)
+    if args.project_out:
+        others = torch_stack([d.vector for d in load_directions(args.project_out, nz=model.config.nz)[0]])
+        directions = [dataclasses.replace(d, vector=project_out(d.vector, others)) for d in directions]
+    cards = report_cards(model.G, clf, directions, n=args.cards) if args.cards > 0 else None
+    if cards:
+        directions = with_spans(directions, cards)
+    path = save_directions(args.out, directions, cards, model_fingerprint=fingerprint(model.G))
+    for i, d in enumerate(directions):
+        print(f"{d.name} (±{d.span:g}σ): {cards[i].summary()}" if cards else d.name)
+    print(f"wrote {len(directions)} {args.method} directions to {path}")
+    return 0
+
+
+def torch_stack(vectors):
+    import torch
+
+    return torch.stack(vectors)
+
+
+def add_directions_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("checkpoint")
+    p.add_argument("--method", required=True, help="pca (GANSpace), sefa (closed form), class or style (digit models)")
+    p.add_argument("--k", type=int, default=8, help="pca and sefa: how many directions")
+    p.add_argument("--n", type=int, default=3000, help="class and style: labelled samples to fit the boundaries on")
+    p.add_argument("--cards", type=int, default=200, help="held-out samples for the report cards (0: no cards)")
+    p.add_argument("--project-out", default=None, help="a directions .npz whose vectors are projected out of each new one")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default="directions.npz")
+
+
 # -- invert ----------------------------------------------------------------------------------
 @command("invert", "find z for each image (DIR/<stem>.npy) and write G(z) beside it (DIR/<stem>.png)",
          "python -m dcgan invert checkpoints/mnist-32.pt my_digit.png --out inverted/")

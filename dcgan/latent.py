@@ -95,6 +95,31 @@ def interpolate(keyframes: torch.Tensor, steps: int, *, mode: str = "slerp") -> 
     return torch.cat(parts + [keyframes[-1:]])
 
 
+@torch.no_grad()
+def equal_change_path(G: torch.nn.Module, keyframes: torch.Tensor, steps: int, *, mode: str = "slerp",
+                      oversample: int = 8) -> torch.Tensor:
+    """Like `interpolate`, but inside each segment the frames are spaced by equal change in the image.
+
+    1. render each segment densely (steps * oversample points);
+    2. accumulate the RMS pixel change between consecutive dense frames (the path's length in image space);
+    3. pick the t at which that length reaches k / steps of the segment's total, by linear interpolation.
+    Keyframes stay at index k * steps, so the result has the same shape as `interpolate`'s.
+    """
+    if mode not in ("lerp", "slerp"):
+        raise ValueError(f"mode must be lerp or slerp, got {mode!r}")
+    if len(keyframes) < 2 or steps < 1:
+        raise ValueError("a walk needs at least two keyframes and one step per segment")
+    fn = slerp if mode == "slerp" else lerp
+    dense_t = torch.linspace(0, 1, steps * oversample + 1, dtype=keyframes.dtype)
+    parts = []
+    for a, b in zip(keyframes[:-1], keyframes[1:]):
+        length = np.concatenate([[0.0], np.cumsum(smoothness(generate(G, fn(a, b, dense_t))))])  # (D,)
+        wanted = np.arange(steps) / steps * length[-1]
+        t = np.interp(wanted, length, dense_t.numpy()) if length[-1] > 0 else np.arange(steps) / steps
+        parts.append(fn(a, b, torch.as_tensor(t, dtype=keyframes.dtype)))
+    return torch.cat(parts + [keyframes[-1:]])
+
+
 def walk_frames(G: torch.nn.Module, keyframes: torch.Tensor, steps: int, *, mode: str = "slerp") -> np.ndarray:
     """The images along a walk as uint8 frames (T, H, W, C), ready for a GIF or MP4."""
     return to_uint8(generate(G, interpolate(keyframes, steps, mode=mode)))
@@ -134,12 +159,14 @@ class Direction:
     sigma is the spread of N(0, I) latents along the direction (1 for a unit vector), so
     +-2 means "two standard deviations", whatever the direction's origin.
     explained_variance is the share of G's activation variance, for PCA directions.
+    span is the slider's range (+-span sd): wide enough to reach where its report card says the effect happens.
     """
 
     name: str
     vector: torch.Tensor
     sigma: float = 1.0
     explained_variance: float | None = None
+    span: float = 3.0
 
 
 def _unit(v: torch.Tensor) -> torch.Tensor:

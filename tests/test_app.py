@@ -151,6 +151,30 @@ def test_a_saved_z_loads_back_and_an_attribute_becomes_a_slider():
     assert any(s.label == "slant" for s in at.slider)
 
 
+def test_sliders_carry_report_cards_ranges_that_reach_and_directions_files():
+    at = open_page("sliders")
+    labels = {s.label: s for s in at.slider}
+    assert {"thickness (ink)", "slant", "width"} <= set(labels)  # the built-in style directions, on a digit model
+    cards = [c.value for c in at.caption if c.value.startswith("class kept")]
+    assert len(cards) == 9 and all("a random direction keeps" in c for c in cards)  # 6 PCA + 3 style
+    at.toggle(key="use_classes").set_value(True).run()
+    assert_clean(at)
+    seven = next(s for s in at.slider if s.label == "class 7")
+    assert seven.max >= 4.0  # class directions reach their class beyond 2 sd: the range follows the card
+    from dcgan.direction_file import directions_bytes
+    from dcgan.latent import Direction
+
+    other = directions_bytes([Direction("eight", torch.nn.functional.normalize(torch.ones(8), dim=0))])
+    at.file_uploader(key="directions_upload").set_value(("small.npz", other, "application/octet-stream")).run()
+    assert at.error and "nz 8 but this model's z has 100" in at.error[0].value
+    mine = directions_bytes([Direction("mine", torch.nn.functional.normalize(torch.arange(100.0), dim=0), span=4.0)])
+    at.file_uploader(key="directions_upload").set_value(("mine.npz", mine, "application/octet-stream")).run()
+    assert_clean(at)
+    loaded = next(s for s in at.slider if s.label == "mine")
+    assert loaded.max == 4.0 and len([c for c in at.caption if c.value.startswith("class kept")]) == 10  # 9 + its card
+    assert len([c for c in at.caption if c.value.startswith("in class ")]) == 10  # class cards lead with the reach
+
+
 # -- Walks --------------------------------------------------------------------------------------------
 def test_walk_reacts_to_steps_keyframes_and_loop():
     at = open_page("walk")
@@ -167,14 +191,26 @@ def test_walk_reacts_to_steps_keyframes_and_loop():
     assert_clean(at)
     assert any("9 frames" in c for c in captions(at))  # sample #5 then the two saved z's
     assert any("two.json[1]" in c.value for c in at.caption)
+    at.radio(key="walk_spacing").set_value("equal change in the image").run()
+    assert_clean(at)
+    assert any("9 frames" in c for c in captions(at)) and any("Measured on this walk: slerp" in c.value for c in at.caption)
 
 
 # -- Arithmetic -------------------------------------------------------------------------------------
-def test_arithmetic_result_follows_the_groups_and_becomes_a_slider():
+def test_arithmetic_opens_on_a_measured_example_and_follows_chosen_groups():
     at = open_page("arithmetic")
     result = lambda: next(i.proto.imgs[0].url for i in at.get("image") if str(i.proto.imgs[0].caption).startswith("result"))  # noqa: E731
+    assert any("thick 3 − thin 3 + thin 7" in m.value for m in at.markdown)
+    measured = next(m.value for m in at.markdown if m.value.startswith("**Over 32 family members:**"))
+    kept = int(measured.split("**")[3].rstrip("%"))  # share of the family that are 7s like C
+    took = int(measured.split("**")[5].rstrip("%"))  # share with more ink than their C-only twin
+    assert kept >= 70 and took >= 70, measured
     before = result()
+    at.radio(key="arith_mode").set_value("Choose the groups from samples").run()
+    assert at.info and "each group" in at.info[0].value
     at.multiselect(key="arith_a").set_value([10, 11]).run()
+    at.multiselect(key="arith_b").set_value([4]).run()
+    at.multiselect(key="arith_c").set_value([7]).run()
     assert_clean(at)
     assert result() != before
     at.text_input(key="arith_name").set_value("ten minus four").run()

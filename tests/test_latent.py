@@ -83,3 +83,15 @@ def test_walk_frames_and_animation(bundled_mnist, tmp_path):
     for suffix in (".gif", ".mp4"):
         path = save_animation(frames, tmp_path / f"walk{suffix}", scale=2)
         assert path.stat().st_size > 1000
+
+
+def test_equal_change_walk_spaces_frames_more_evenly_and_keeps_the_keyframes(bundled_mnist):
+    from dcgan import load
+
+    G = load(bundled_mnist).G
+    keys = L.sample_z(3, 100, seed=4)
+    plain = L.interpolate(keys, 8, mode="slerp")
+    even = L.equal_change_path(G, keys, 8, mode="slerp")
+    assert even.shape == plain.shape and torch.equal(even[::8], keys)
+    spread = lambda path: (lambda j: j.max() / j.mean())(L.smoothness(L.generate(G, path)))  # noqa: E731
+    assert spread(even) < spread(plain) and spread(even) < 1.5

@@ -112,7 +112,8 @@ function onArrow(s, event) {
   const key = event.target.dataset.key, value = +event.target.value;
   const step = ARROWS[event.key] * (event.shiftKey ? 5 : 1) * ARROW_STEP;
   event.preventDefault();
-  setValue(s, key, Math.max(-3, Math.min(3, Math.round((value + step) * 100) / 100)));
+  const span = +event.target.max;
+  setValue(s, key, Math.max(-span, Math.min(span, Math.round((value + step) * 100) / 100)));
   redraw(s);
 }
 
@@ -129,9 +130,12 @@ function onKey(s, event) {
 function sliderRow(s, d) {
   const row = document.createElement("label");
   row.className = "dl-row";
-  row.innerHTML = `<span class="dl-name"></span><input type="range" min="-3" max="3" step="0.01"><output>0.00</output>`;
+  row.innerHTML = `<span class="dl-name"></span><input type="range" step="0.01"><output>0.00</output><small class="dl-card"></small>`;
   row.querySelector(".dl-name").textContent = d.label;
+  row.querySelector(".dl-card").textContent = d.card || "";  // what moving along it was measured to change
   const input = row.querySelector("input"), out = row.querySelector("output");
+  input.min = -(d.span || 3);
+  input.max = d.span || 3;
   input.dataset.key = d.key;
   input.setAttribute("aria-label", d.label);
   input.addEventListener("input", () => { setValue(s, d.key, +input.value, { send: false }); s.last = d.key; redraw(s); });

@@ -77,17 +77,42 @@ def smoothness_plot(jumps: np.ndarray, n_keys: int, steps: int) -> None:
     st.plotly_chart(fig)
 
 
+EVEN_Z = "equal steps in z"
+EVEN_IMAGE = "equal change in the image"
+
+
+def walk_path(model, keys: torch.Tensor, steps: int, mode: str, spacing: str) -> torch.Tensor:
+    if spacing == EVEN_IMAGE:
+        return L.equal_change_path(model.G, keys, steps, mode=mode)
+    return L.interpolate(keys, steps, mode=mode)
+
+
+def compare_modes(model, keys: torch.Tensor, steps: int, mode: str, spacing: str, this_path, a: np.ndarray) -> str:
+    """The same walk the other way (lerp vs slerp), measured: what the choice changed here."""
+    other = "lerp" if mode == "slerp" else "slerp"
+    other_path = walk_path(model, keys, steps, other, spacing)
+    b = L.smoothness(L.generate(model.G, other_path))
+    norm = lambda p: float((p.norm(dim=1) / keys.norm(dim=1).mean()).min())  # noqa: E731
+    return (f"Measured on this walk: {mode} mean change {a.mean():.3f}, largest {a.max():.3f}; {other} "
+            f"{b.mean():.3f}, largest {b.max():.3f}. Lowest |z| along the path, relative to the keyframes': "
+            f"{mode} {norm(this_path):.2f}, {other} {norm(other_path):.2f}.")
+
+
 def main() -> None:
     st.title("Walks")
     core.intro("Interpolating between latent vectors shows whether G learned a continuous space: images should "
                "morph smoothly. Sharp jumps (spikes in the plot) suggest memorised training images: the captions flag "
                "near copies, and the Model page shows each sample beside its nearest training image. Slerp follows "
-               "the sphere where Gaussian z live; lerp cuts through its inside, where z are atypical.")
+               "the sphere where Gaussian z live, lerp cuts through its inside; the caption under the plot says what "
+               "that changed for this walk, measured, not assumed. Frames can be spaced by equal change in the image.")
     model, _ = core.current_model()
     picked, names = sample_keyframes(model)
     before, after, before_names, after_names = extra_keyframes(model)
     zs, names = before + picked + after, before_names + names + after_names
-    c1, c2, c3, c4 = st.columns(4)
+    c0, c1, c2, c3, c4 = st.columns([2, 1, 1, 1, 1])
+    spacing = c0.radio("Frame spacing", [EVEN_Z, EVEN_IMAGE], horizontal=True, key="walk_spacing",
+                       help="Equal change in the image: each segment is rendered 8x more finely, and frames are placed "
+                            "where the accumulated RMS pixel change reaches equal fractions of the segment's total.")
     mode = c1.radio("Interpolation", ["slerp", "lerp"], horizontal=True, key="walk_mode")
     steps = c2.slider("Steps between keyframes", 2, 32, 12, key="walk_steps")
     fps = c3.select_slider("Frames per second", [4, 8, 12, 24], value=12, key="walk_fps")
@@ -99,7 +124,8 @@ def main() -> None:
         return
     check_walk(len(zs), steps)  # an uploaded z file may hold thousands of keyframes: one line, no work
     keys = torch.stack(zs)
-    frames, captions = core.render(model, L.interpolate(keys, steps, mode=mode))
+    path = walk_path(model, keys, steps, mode, spacing)
+    frames, captions = core.render(model, path)
     st.markdown(f"**Frame strip** ({len(frames)} frames, every {max(1, round(len(frames) / 10))}th shown)")
     shown = np.linspace(0, len(frames) - 1, min(10, len(frames))).round().astype(int)
     core.show_images(frames[shown], [f"frame {i} · {captions[i]}" for i in shown],
@@ -118,7 +144,8 @@ def main() -> None:
         jumps = L.smoothness(frames)
         smoothness_plot(jumps, len(keys), steps)
         st.caption(f"Keyframes: {', '.join(names)} (dotted lines between segments). "
-                   f"Largest jump {jumps.max():.3f}, mean {jumps.mean():.3f}.")
+                   f"Largest jump {jumps.max():.3f}, mean {jumps.mean():.3f} ({jumps.max() / max(jumps.mean(), 1e-12):.1f}x "
+                   f"the mean). {compare_modes(model, keys, steps, mode, spacing, path, jumps)}")
 
 
 with core.guard():
