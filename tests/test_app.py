@@ -152,7 +152,7 @@ def test_a_saved_z_loads_back_and_an_attribute_becomes_a_slider():
 
 
 def test_sliders_carry_report_cards_ranges_that_reach_and_directions_files():
-    at = open_page("sliders")
+    at = server_sliders(open_page("sliders"))
     labels = {s.label: s for s in at.slider}
     assert {"thickness (ink)", "slant", "width"} <= set(labels)  # the built-in style directions, on a digit model
     cards = [c.value for c in at.caption if c.value.startswith("class kept")]
