@@ -6,7 +6,7 @@ from PIL import Image
 from dcgan.checkpoint import build_model
 from dcgan.config import ModelConfig
 from dcgan.cli import main
-from dcgan.invert import invert, load_target, match_polarity
+from dcgan.invert import InvertSettings, invert, load_target, match_polarity, memorisation_verdict, screen
 
 
 def _tiny():
@@ -22,23 +22,54 @@ def test_black_on_white_is_flipped_white_on_black_is_kept():
     x[:, :, 5:10, 5:10] = 1.0  # white square on black
     out = match_polarity(torch.cat([x[:1], -x[1:]]))
     assert torch.equal(out[0], x[0]) and torch.equal(out[1], x[1])
+    assert torch.equal(match_polarity(x, white_on_black=False)[0], -x[0])  # a black-on-white model flips the other way
 
 
 def test_any_size_and_mode_becomes_model_shape(tmp_path):
-    Image.new("RGB", (50, 37), (255, 255, 255)).save(tmp_path / "a.png")
+    img = Image.new("RGBA", (50, 37), (255, 255, 255, 255))
+    img.paste((0, 0, 0, 255), (20, 10, 30, 27))  # a black stroke on white
+    img.save(tmp_path / "a.png")
     t = load_target(tmp_path / "a.png", image_size=16, channels=1)
-    assert t.shape == (1, 1, 16, 16) and t.max() <= -0.99  # white page flipped to black
+    assert t.shape == (1, 1, 16, 16)
+    assert t[0, 0, 0, 0] < -0.99 and t[0, 0, 8, 8] > 0.9  # flipped: black page, white stroke
+    assert load_target(tmp_path / "a.png", image_size=16, channels=3, white_on_black=None).shape == (1, 3, 16, 16)
+
+
+def test_screening_picks_the_bank_z_that_made_the_target():
+    model = _tiny()
+    bank = torch.randn(64, 8, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        target = model.G(bank[[5, 40]])
+    z = screen(model.G, target, bank=64, starts=1, seed=3)
+    assert torch.equal(z, bank[[5, 40]])
 
 
 def test_g_of_z0_inverts_back_with_typical_z():
     model = _tiny()
     with torch.no_grad():
         target = model.G(torch.randn(3, 8, generator=torch.Generator().manual_seed(1)))
-    res = invert(model.G, target, D=model.D, starts=4, steps=100)
+    res = invert(model.G, target, D=model.D, settings=InvertSettings(bank=16, starts=2, steps=60))
     assert res.z.shape == (3, 8) and res.images.shape == target.shape
     assert np.median(res.error) < 0.05
-    ratio = res.z.norm(dim=1) / 8**0.5
-    assert ((ratio > 0.5) & (ratio < 1.6)).all()
+    assert ((res.typicality() > 0.7) & (res.typicality() < 1.3)).all()
+
+
+def test_prior_pulls_z_back_to_typical_norm():
+    model = _tiny()
+    target = torch.full((2, 1, 16, 16), 1.0)  # all white: far from anything G draws, pulls z outwards
+    loose = invert(model.G, target, settings=InvertSettings(bank=8, starts=1, steps=60, prior_weight=0.0, lr=0.3))
+    tight = invert(model.G, target, settings=InvertSettings(bank=8, starts=1, steps=60, prior_weight=5.0, lr=0.3))
+    assert np.abs(tight.typicality() - 1).max() < np.abs(loose.typicality() - 1).min()
+
+
+def test_verdict_tells_memorised_from_not():
+    rng = np.random.default_rng(0)
+    held = rng.uniform(0.15, 0.25, 48)
+    p, words = memorisation_verdict(held * 0.5, held, n_seen=100)
+    assert p < 0.01 and "memorised part" in words
+    p, words = memorisation_verdict(rng.uniform(0.15, 0.25, 48), held, n_seen=100)
+    assert p > 0.01 and "no sign" in words
+    assert memorisation_verdict(held, None, n_seen=100)[0] is None
 
 
 def test_cli_writes_npy_and_png_and_survives_a_bad_file(tmp_path, capsys):
@@ -46,11 +77,15 @@ def test_cli_writes_npy_and_png_and_survives_a_bad_file(tmp_path, capsys):
 
     ckpt = export(_tiny(), tmp_path / "m.pt", include_d=True)
     Image.new("L", (20, 20), 0).save(tmp_path / "good.png")
+    Image.new("RGB", (40, 28), (255, 255, 255)).save(tmp_path / "white.jpg")
     (tmp_path / "bad.png").write_text("not an image")
-    rc = main(["invert", str(ckpt), str(tmp_path / "bad.png"), str(tmp_path / "good.png"),
-               "--out", str(tmp_path / "o"), "--steps", "5", "--starts", "2"])
+    rc = main(["invert", str(ckpt), str(tmp_path / "bad.png"), str(tmp_path / "good.png"), str(tmp_path / "white.jpg"),
+               "--out", str(tmp_path / "o"), "--steps", "5", "--starts", "2", "--bank", "8"])
     assert rc == 2
     assert np.load(tmp_path / "o" / "good.npy").shape == (8,)
+    assert Image.open(tmp_path / "o" / "white.png").size == (16, 16)
     assert (tmp_path / "o" / "good.png").exists() and not (tmp_path / "o" / "bad.npy").exists()
-    err = capsys.readouterr().err.strip().splitlines()
+    captured = capsys.readouterr()
+    err = captured.err.strip().splitlines()
     assert len(err) == 1 and "bad.png" in err[0]
+    assert "real-to-real nearest-neighbour distance in mnist" in captured.out
