@@ -45,13 +45,16 @@ def main() -> None:
     core.show_images(images, [f"#{i + 1} · {c}" for i, c in enumerate(captions)],
                      per_row=12, scale=max(1, core.thumb_scale(model.config) // 2 + 1))
     group_a, group_b, group_c = groups(model, z)
-    if not (group_a and group_b and group_c):
+    inverted = st.session_state.get("arith_inverted")  # a z sent from the Invert page
+    use_inverted = inverted is not None and inverted.shape[0] == model.config.nz and st.checkbox(
+        "C = the image sent from the Invert page", value=True, key="arith_use_inverted")
+    if not (group_a and group_b and (group_c or use_inverted)):
         st.info("Put at least one sample in each group.")
         return
     pick = lambda group: z[[i - 1 for i in group]]  # noqa: E731
-    result, family = L.arithmetic(pick(group_a), pick(group_b), pick(group_c), n_family=N_FAMILY, noise=noise,
-                                  seed=int(seed))
-    equation(model, [pick(g).mean(0) for g in (group_a, group_b, group_c)], result)
+    c_z = torch.from_numpy(inverted)[None] if use_inverted else pick(group_c)
+    result, family = L.arithmetic(pick(group_a), pick(group_b), c_z, n_family=N_FAMILY, noise=noise, seed=int(seed))
+    equation(model, [pick(group_a).mean(0), pick(group_b).mean(0), c_z.mean(0)], result)
     st.markdown(f"**Family** (result + U(−{noise}, {noise}) noise on each coordinate)")
     fam, fam_captions = core.render(model, family)
     core.show_images(fam, fam_captions, per_row=N_FAMILY,
