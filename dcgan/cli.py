@@ -374,6 +374,12 @@ def cmd_eval(args) -> int:
     if report.verdict_auc:
         print("  verdict ROC-AUC, held-out real vs          "
               + "  ".join(f"{k}: {v:.3f}" for k, v in report.verdict_auc.items()))
+    if report.inversion:
+        inv = report.inversion
+        held = f"{inv['held_out_error']:.4f}" if inv["held_out_error"] is not None else "none held out"
+        print(f"  memorisation by inversion ({inv['n']} per group), median RMS error, training / held-out  "
+              f"{inv['train_error']:.4f} / {held}")
+        print(f"    {inv['verdict']}")
     if args.json:
         Path(args.json).write_text(json.dumps(report.as_dict(), indent=2))
         print(f"wrote {args.json}")

@@ -89,3 +89,20 @@ def test_cli_writes_npy_and_png_and_survives_a_bad_file(tmp_path, capsys):
     err = captured.err.strip().splitlines()
     assert len(err) == 1 and "bad.png" in err[0]
     assert "real-to-real nearest-neighbour distance in mnist" in captured.out
+
+
+def test_memorisation_by_inversion_compares_the_images_held_out_of_training():
+    from dcgan.data import load_data
+    from dcgan.invert import held_out_split, inversion_memorisation
+
+    model = _tiny()
+    data = load_data("mnist", image_size=16, max_images=120)
+    model = build_model(ModelConfig(**{**model.config.to_dict(), "dataset": "mnist"}), model.G.state_dict(),
+                        model.D.state_dict(), {"n_images": 80})
+    train, held = held_out_split(model, data)
+    assert train.tolist() == list(range(80)) and held.tolist() == list(range(80, 120))
+    report = inversion_memorisation(model, data, n=6, settings=InvertSettings(bank=8, starts=1, steps=3))
+    assert report.n == 6 and report.held_out_error is not None and report.p_value is not None
+    model.meta["n_images"] = 120  # trained on every image: nothing to compare with
+    assert held_out_split(model, data)[1] is None
+    assert inversion_memorisation(model, data, n=6, settings=InvertSettings(bank=8, starts=1, steps=3)).p_value is None
