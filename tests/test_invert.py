@@ -1,4 +1,6 @@
 """Inversion: the CLI contract, polarity and size handling, the |z| prior, and a G(z0) round trip."""
+from pathlib import Path
+
 import numpy as np
 import torch
 from PIL import Image
@@ -106,3 +108,28 @@ def test_memorisation_by_inversion_compares_the_images_held_out_of_training():
     model.meta["n_images"] = 120  # trained on every image: nothing to compare with
     assert held_out_split(model, data)[1] is None
     assert inversion_memorisation(model, data, n=6, settings=InvertSettings(bank=8, starts=1, steps=3)).p_value is None
+
+
+def test_bundled_model_inverts_real_and_font_digits(bundled_mnist):
+    """Real digits come back closer than real-to-real neighbours; a font G never saw comes back as the same digits."""
+    import sys
+
+    import dcgan
+    from dcgan.data import load_data
+    from dcgan.invert import real_nn_reference, to_target
+    from dcgan.metrics import load_classifier
+    from helpers import ROOT
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from bench_invert import font_digit
+
+    model = dcgan.load(bundled_mnist)
+    real = load_data("mnist", image_size=32).as_float()
+    font = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")  # .ci/run installs fonts-dejavu-core
+    fonts = torch.cat([to_target(np.asarray(font_digit(font, d)), image_size=32, channels=1) for d in range(10)])
+    res = invert(model.G, torch.cat([real[-6:], fonts]), D=model.D)
+    assert np.median(res.error[:6]) <= real_nn_reference(real)
+    with torch.no_grad():
+        read = load_classifier()(res.images[6:]).argmax(1)
+    assert (read == torch.arange(10)).sum() >= 7
+    assert 0.7 <= np.median(res.typicality()) <= 1.3
