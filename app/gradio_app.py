@@ -1,7 +1,7 @@
 """A second front end, in Gradio, over the same library: `python -m app.gradio_app [--checkpoint PATH] [--port N]`.
 
 Tabs for generating, latent sliders, walks, filters and a UMAP map, plus a checkpoint upload; named API
-endpoints `/generate` and `/walk` for gradio_client. All computation is in dcgan/; this file only wires
+endpoints `/generate`, `/walk` and `/invert` for gradio_client. All computation is in dcgan/; this file only wires
 widgets to library calls and turns library errors into one-line messages.
 """
 from __future__ import annotations
@@ -152,6 +152,26 @@ def walk(seeds: str, steps: float, mode: str, path: str = str(DEFAULT)) -> str:
         frames = L.walk_frames(model.G, z, int(steps), mode=mode)
         scale = max(1, 128 // model.config.image_size)
         return str(save_animation(frames, _bounded(OUT / "walks") / f"walk-{uuid.uuid4().hex[:12]}.gif", fps=12, scale=scale))
+
+
+def invert_image(image: str | None, path: str = str(DEFAULT)) -> tuple[list, np.ndarray, str]:
+    """Endpoint /invert: an image file -> (z as nz floats, target beside G(z) as a PNG, the error in words).
+
+    Any size or mode is fitted to the model; a digit drawn black on white is flipped for a white-on-black model.
+    """
+    from dcgan.invert import invert, load_target, model_polarity
+
+    if not image:
+        raise gr.Error("upload or draw an image first", print_exception=False)
+    with user_errors():
+        model = model_at(path)
+        cfg = model.config
+        target = load_target(image, image_size=cfg.image_size, channels=cfg.channels, white_on_black=model_polarity(model.G))
+        res = invert(model.G, target, D=model.D)
+        text = (f"RMS pixel error {res.error[0]:.3f} (in [-1, 1] units); |z|/sqrt(nz) {res.typicality()[0]:.2f} "
+                "(near 1 for a typical z). Left: the image as the model sees it; right: G(z).")
+        pair = upscale(grid(torch.cat([target, res.images]), nrow=2, padding=2), max(1, 128 // cfg.image_size))
+        return res.z[0].tolist(), pair, text
 
 
 def _reader(model: dcgan.Model) -> DigitReader | None:
@@ -345,6 +365,17 @@ def _walk_tab(checkpoint: gr.State) -> None:
     gr.Button("Walk", variant="primary").click(walk, [seeds, steps, mode, checkpoint], gif, api_name="walk")
 
 
+def _invert_tab(checkpoint: gr.State) -> None:
+    gr.Markdown("Bring your own image: find the z whose G(z) looks most like it (a few seconds).")
+    with gr.Row():
+        image = gr.Image(label="Your image (any size; a dark digit on white is flipped)", type="filepath",
+                         elem_id="invert-input")
+        recon = gr.Image(label="As the model sees it · G(z)", type="numpy", format="png", elem_id="invert-image")
+    text = gr.Markdown(elem_id="invert-figures")
+    z = gr.JSON(label="z", elem_id="invert-z")
+    gr.Button("Find z", variant="primary").click(invert_image, [image, checkpoint], [z, recon, text], api_name="invert")
+
+
 def _filters_tab(checkpoint: gr.State, model: dcgan.Model) -> tuple[gr.Dropdown, gr.Dropdown]:
     from dcgan.channel_report import METHODS, THROUGH_G
 
@@ -415,6 +446,8 @@ def build(default: Path = DEFAULT) -> gr.Blocks:
             slide_inputs, slide_outputs = _slider_tab(demo, checkpoint)
         with gr.Tab("Walk"):
             _walk_tab(checkpoint)
+        with gr.Tab("Invert"):
+            _invert_tab(checkpoint)
         with gr.Tab("Filters"):
             layer, filter_source = _filters_tab(checkpoint, model)
         with gr.Tab("Inside G"):

@@ -17,6 +17,7 @@ pages = [
     st.Page("views/sliders.py", title="Latent sliders", icon=":material/tune:"),
     st.Page("views/walk.py", title="Walks", icon=":material/route:"),
     st.Page("views/arithmetic.py", title="Arithmetic", icon=":material/calculate:"),
+    st.Page("views/invert.py", title="Invert", icon=":material/image_search:"),
     st.Page("views/filters.py", title="Filters", icon=":material/filter_vintage:"),
     st.Page("views/dissect.py", title="Inside G", icon=":material/biotech:"),
     st.Page("views/feature_map.py", title="Feature map", icon=":material/scatter_plot:"),

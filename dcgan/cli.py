@@ -402,6 +402,12 @@ def cmd_eval(args) -> int:
     if report.verdict_auc:
         print("  verdict ROC-AUC, held-out real vs          "
               + "  ".join(f"{k}: {v:.3f}" for k, v in report.verdict_auc.items()))
+    if report.inversion:
+        inv = report.inversion
+        held = f"{inv['held_out_error']:.4f}" if inv["held_out_error"] is not None else "none held out"
+        print(f"  memorisation by inversion ({inv['n']} per group), median RMS error, training / held-out  "
+              f"{inv['train_error']:.4f} / {held}")
+        print(f"    {inv['verdict']}")
     if args.json:
         Path(args.json).write_text(json.dumps(report.as_dict(), indent=2))
         print(f"wrote {args.json}")
@@ -464,7 +470,8 @@ def add_directions_args(p: argparse.ArgumentParser) -> None:
 
 # -- invert ----------------------------------------------------------------------------------
 @command("invert", "find z for each image (DIR/<stem>.npy) and write G(z) beside it (DIR/<stem>.png)",
-         "python -m dcgan invert checkpoints/mnist-32.pt my_digit.png --out inverted/")
+         "python -m dcgan invert checkpoints/mnist-32.pt my_digit.png --out inverted/\n"
+         "  python -m dcgan invert checkpoints/mnist-32.pt digits/*.png --starts 4 --steps 60 --out inverted/")
 def cmd_invert(args) -> int:
     from pathlib import Path
 
@@ -472,36 +479,65 @@ def cmd_invert(args) -> int:
     import torch
 
     from . import load
-    from .invert import invert, load_target
+    from .invert import InvertSettings, invert, model_polarity
     from .media import save_png, to_uint8
 
-    model, out, failed = load(args.checkpoint), Path(args.out), 0
-    cfg = model.config
-    targets, stems = [], []
-    for path in args.images:
-        try:
-            targets.append(load_target(path, image_size=cfg.image_size, channels=cfg.channels))
-            stems.append(Path(path).stem)
-        except Exception as e:  # one bad file must not stop the others
-            failed += 1
-            print(f"error: {path}: cannot read image ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})", file=sys.stderr)
+    model, out = load(args.checkpoint), Path(args.out)
+    targets, stems = _invert_targets(args.images, model.config, model_polarity(model.G))
     if targets:
-        res = invert(model.G, torch.cat(targets), D=model.D, starts=args.starts, steps=args.steps, seed=args.seed)
+        settings = InvertSettings(bank=args.bank, starts=args.starts, steps=args.steps, seed=args.seed)
+        res = invert(model.G, torch.cat(targets), D=model.D, settings=settings)
         out.mkdir(parents=True, exist_ok=True)
-        for stem, z, img, err in zip(stems, res.z, to_uint8(res.images), res.error):
+        for stem, z, img, err, typ in zip(stems, res.z, to_uint8(res.images), res.error, res.typicality()):
             np.save(out / f"{stem}.npy", z.numpy().astype(np.float32))
             save_png(img, out / f"{stem}.png")
-            print(f"{stem}: rms error {err:.3f}  |z|/sqrt(nz) {float(z.norm()) / cfg.nz ** 0.5:.2f}")
-        print(f"median rms error {float(np.median(res.error)):.3f} over {len(stems)} image(s); wrote {out}/")
-    return 2 if failed else 0
+            print(f"{stem}: rms error {err:.3f}  |z|/sqrt(nz) {typ:.2f}")
+        print(f"median rms error {float(np.median(res.error)):.3f} over {len(stems)} image(s){_nn_yardstick(args, model)}; wrote {out}/")
+    return 2 if len(targets) < len(args.images) else 0
+
+
+def _invert_targets(paths, cfg, white_on_black):
+    """The readable images as targets, and their file stems; each unreadable one gets one line on stderr."""
+    from pathlib import Path
+
+    from .invert import load_target
+
+    targets, stems = [], []
+    for path in paths:
+        try:
+            targets.append(load_target(path, image_size=cfg.image_size, channels=cfg.channels, white_on_black=white_on_black))
+            stems.append(Path(path).stem)
+        except Exception as e:  # one bad file must not stop the others
+            why = str(e).splitlines()[0][:120] if str(e) else type(e).__name__
+            print(f"error: {path}: cannot read this image ({why}); the others are still inverted", file=sys.stderr)
+    return targets, stems
+
+
+def _nn_yardstick(args, model) -> str:
+    """', against ...': the data's median real-to-real nearest-neighbour distance, the scale errors compare with."""
+    from .data import load_data, model_default_data
+    from .invert import real_nn_reference
+
+    name = args.data or model_default_data(model.config)
+    try:
+        data = load_data(name, image_size=model.config.image_size, channels=model.config.channels)
+    except DcganError:
+        return ""
+    return f" (median real-to-real nearest-neighbour distance in {data.name}: {real_nn_reference(data.as_float()):.3f})"
 
 
 def add_invert_args(p: argparse.ArgumentParser) -> None:
+    from .invert import InvertSettings
+
+    d = InvertSettings()
     p.add_argument("checkpoint")
     p.add_argument("images", nargs="+")
     p.add_argument("--out", default="inverted")
-    p.add_argument("--starts", type=int, default=8, help="random starts per image, optimised together; best kept")
-    p.add_argument("--steps", type=int, default=150)
+    p.add_argument("--bank", type=int, default=d.bank, help="random z screened by a forward pass (shared by all images)")
+    p.add_argument("--starts", type=int, default=d.starts, help="best screened z per image, optimised together; best kept")
+    p.add_argument("--steps", type=int, default=d.steps)
+    p.add_argument("--data", default=None, help="real images whose nearest-neighbour distance is printed as a yardstick "
+                   "(default: the model's own built-in set)")
     p.add_argument("--seed", type=int, default=0)
 
 

@@ -66,7 +66,7 @@ def fit_images(images: torch.Tensor, image_size: int, channels: int) -> torch.Te
     return x.contiguous()
 
 
-def _fit_array(arr: np.ndarray, image_size: int, channels: int) -> torch.Tensor:
+def fit_array(arr: np.ndarray, image_size: int, channels: int) -> torch.Tensor:
     """One decoded (H, W) or (H, W, C) uint8 array -> fitted (1, C, size, size) tensor."""
     chw = arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)
     return fit_images(torch.from_numpy(np.array(chw))[None], image_size, channels)
@@ -102,7 +102,8 @@ def _digits() -> tuple[np.ndarray, np.ndarray]:
     return (bunch.images * (255 / 16)).round().astype(np.uint8)[:, None], bunch.target.astype(np.int64)
 
 
-def _decode(raw: bytes, channels: int):
+def decode_image(raw: bytes, channels: int) -> np.ndarray:
+    """Image file bytes -> uint8 (H, W) or (H, W, 3); transparency is composited on white."""
     from PIL import Image
 
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow's own decompression-bomb guard, at our limit
@@ -163,11 +164,11 @@ def load_folder(path: str | Path, *, image_size: int, channels: int = 3, max_ima
     images, bad = [], 0
     for _name, read in files:
         try:
-            arr = _decode(read(), channels)
+            arr = decode_image(read(), channels)
         except Exception:  # any decoder failure means "not a readable image"
             bad += 1
             continue
-        images.append(_fit_array(arr, image_size, channels))
+        images.append(fit_array(arr, image_size, channels))
     if bad:
         warnings.warn(f"skipped {bad} unreadable or oversized image file(s) in {path}", stacklevel=2)
     if not images:
@@ -193,7 +194,7 @@ def load_emoji(*, image_size: int, channels: int = 3, max_images: int = 0) -> Im
         png = bytes(resvg_py.svg_to_bytes(svg_path=str(svg), width=render, height=render, background="#ffffff"))
         with Image.open(io.BytesIO(png)) as im:
             arr = np.asarray(im.convert("L" if channels == 1 else "RGB"))
-        images.append(_fit_array(arr, image_size, channels))
+        images.append(fit_array(arr, image_size, channels))
     return ImageData(torch.cat(images), None, (), "emoji")
 
 
@@ -221,7 +222,7 @@ def _load_torchvision(name: str, *, image_size: int, channels: int, root: str, d
     for i in range(n):
         img, target = ds[i]
         arr = np.asarray(img.convert("L" if channels == 1 else "RGB"))
-        images.append(_fit_array(arr, image_size, channels))
+        images.append(fit_array(arr, image_size, channels))
         labels.append(int(target) if isinstance(target, int) else -1)
     classes = tuple(getattr(ds, "classes", ()) or ())
     has_labels = bool(classes) and all(l >= 0 for l in labels)

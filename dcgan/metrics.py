@@ -116,6 +116,7 @@ class EvalReport:
     copy_hit_rates: dict  # share of perturbed training images flagged, per perturbation
     copy_false_positive_rate: float  # share of held-out real images flagged
     verdict_auc: dict | None  # the per-image verdict's ROC-AUC, held-out real vs generated and known fakes
+    inversion: dict | None = None  # memorisation by inversion: dcgan.invert.InversionMemorisation as a dict
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -155,7 +156,14 @@ def evaluate(model, data, *, n: int = 5000, seed: int = 0, classifier_path: str 
                       class_share=share, mean_confidence=confidence, nn_generated_median=nn_fake,
                       nn_real_median=check.real_nn_median, copies=copies, copy_threshold=check.threshold,
                       copy_hit_rates=check.hit_rates, copy_false_positive_rate=check.false_positive_rate,
-                      verdict_auc=verdict_auc)
+                      verdict_auc=verdict_auc, inversion=_inversion(model, data, seed=seed))
+
+
+def _inversion(model, data, *, seed: int) -> dict:
+    """Training images' reconstruction error against held-out ones' (dcgan.invert), as a dict for the report."""
+    from .invert import inversion_memorisation
+
+    return inversion_memorisation(model, data, n=32, seed=seed).as_dict()
 
 
 def copy_check(data, *, seed: int = 0) -> tuple["CopyCheck", torch.Tensor]:

@@ -80,10 +80,12 @@ def test_eval_command_prints_table_and_writes_json(bundled_mnist, tmp_path, caps
     report = json.loads((tmp_path / "r.json").read_text())
     assert set(report) == {"n", "frechet", "frechet_floor", "feature_space", "class_share", "mean_confidence",
                            "nn_generated_median", "nn_real_median", "copies", "copy_threshold", "copy_hit_rates",
-                           "copy_false_positive_rate", "verdict_auc"}
+                           "copy_false_positive_rate", "verdict_auc", "inversion"}
     assert report["n"] == 300 and report["feature_space"] == "digit classifier" and len(report["class_share"]) == 10
     out = capsys.readouterr().out
     assert "Fréchet distance" in out and "real-vs-real floor" in out and "class shares" in out
+    assert report["inversion"]["held_out_error"] is None  # the bundled model trained on all 5,000 digits
+    assert "memorisation by inversion" in out and "No images were held out of training" in out
 
 
 @pytest.mark.parametrize("name", ["mnist-32.pt", "emoji-64.pt"])

@@ -46,8 +46,8 @@ def example(model, mid: str, seed: int):
     return [samples.z[g] for g in groups]
 
 
-def chosen(model, seed: int):
-    """Groups picked by hand from a seeded grid of samples."""
+def chosen(model, seed: int, *, c_given: bool = False):
+    """Groups picked by hand from a seeded grid of samples (C may come from the Invert page instead)."""
     z = L.sample_z(N_SAMPLES, model.config.nz, seed=int(seed))
     images, captions = core.render(model, z)
     core.show_images(images, [f"#{i + 1} · {c}" for i, c in enumerate(captions)],
@@ -59,10 +59,20 @@ def chosen(model, seed: int):
     c = c3.multiselect("+ C", numbers, key="arith_c", help="Another digit, with B's style: the result should be C with A's")
     st.caption("What works: A and B the same digit, differing in one thing (thickness, slant, width); C a different "
                "digit that looks like B. Groups with nothing in common give an arbitrary digit.")
-    if not (a and b and c):
+    if not (a and b and (c or c_given)):
         st.info("Put at least one sample in each group.")
         return None
-    return [z[[i - 1 for i in g]] for g in (a, b, c)]
+    return [z[[i - 1 for i in g]] for g in (a, b, c or [1])]
+
+
+def sent_c(model) -> torch.Tensor | None:
+    """The z sent from the Invert page as C (1, nz), if there is one for this model and the user keeps it."""
+    inverted = st.session_state.get("arith_inverted")
+    if inverted is None or inverted.shape[0] != model.config.nz:
+        return None
+    if not st.checkbox("C = the image sent from the Invert page", value=True, key="arith_use_inverted"):
+        return None
+    return torch.from_numpy(inverted)[None]
 
 
 def equation(model, means, result) -> None:
@@ -108,9 +118,12 @@ def main() -> None:
     mode = c1.radio("Groups", [EXAMPLE, CHOOSE] if digits else [CHOOSE], key="arith_mode", horizontal=True)
     seed = int(c2.number_input("Seed for the samples", 0, 10**6, 0, key="arith_seed"))
     noise = c3.select_slider("Family noise (± per coordinate)", [0.0, 0.1, 0.25, 0.5, 1.0], value=0.25, key="arith_noise")
-    groups = example(model, mid, seed) if mode == EXAMPLE else chosen(model, seed)
+    c_z = sent_c(model)
+    groups = example(model, mid, seed) if mode == EXAMPLE else chosen(model, seed, c_given=c_z is not None)
     if groups is None:
         return
+    if c_z is not None:
+        groups = [groups[0], groups[1], c_z]
     result, family = L.arithmetic(*groups, n_family=N_FAMILY, noise=noise, seed=seed)
     equation(model, [g.mean(0) for g in groups], result)
     st.markdown(f"**Family** (result + U(−{noise}, {noise}) noise on each coordinate)")

@@ -122,7 +122,7 @@ def test_selected_map_points_go_to_the_walk_page(streamlit_url, page):
     page.get_by_role("button", name=re.compile("generated points to the walk page")).click()
     wait_for_app(page)
     go_to(page, "Walks")
-    assert "map point 1" in page.locator("[data-testid='stMain']").inner_text()
+    assert "sent point 1" in page.locator("[data-testid='stMain']").inner_text()
     no_error_on_page(page)
 
 
@@ -176,3 +176,29 @@ def test_a_run_trained_from_the_browser_joins_the_model_picker(streamlit_url, pa
     assert main.locator("[data-testid='stImage']").count() == 2  # and their latest sample grids
     page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").click()
     assert page.get_by_role("option", name="browser-run (trained here)").count() == 1
+
+
+def test_a_drawn_digit_is_inverted_and_its_z_reaches_the_sliders(streamlit_url, page):
+    open_app(page, streamlit_url, "invert")
+    frame = page.frame_locator("iframe[title*='dcgan_canvas']")
+    frame.locator("#pad").wait_for(state="visible", timeout=30_000)
+    box = page.locator("iframe[title*='dcgan_canvas']").bounding_box()
+    x, top = box["x"] + 140, box["y"] + 50  # a vertical stroke down the middle of the 280 px pad: a "1"
+    page.mouse.move(x, top)
+    page.mouse.down()
+    page.mouse.move(x, top + 180, steps=12)
+    page.mouse.up()
+    page.wait_for_timeout(1000)
+    wait_for_app(page)
+    page.get_by_role("button", name="Find z").click()
+    page.wait_for_timeout(500)
+    wait_for_app(page, timeout=180_000)
+    no_error_on_page(page)
+    text = page.locator("[data-testid='stMain']").inner_text()
+    assert re.search(r"RMS pixel error \d\.\d{3}", text) and "as the model sees it" in text
+    assert page.locator("[data-testid='stImage'] img").count() >= 3  # target, G(z), difference
+    page.screenshot(path=str(SCREENSHOTS / "screenshot-invert.png"))
+    page.get_by_role("button", name="Send z to the sliders").click()
+    wait_for_app(page)
+    go_to(page, "Latent sliders")
+    no_error_on_page(page)
