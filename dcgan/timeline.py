@@ -165,14 +165,19 @@ def aligned_maps(slices: list[np.ndarray], *, n_neighbors: int = 15, n_epochs: i
                  aligned: bool = True) -> list[np.ndarray]:
     """2-D layouts (N, 2) of the same N points in every slice. With `aligned`, AlignedUMAP ties each point to
     itself in the neighbouring slices; without it, independent UMAPs (the baseline that jumps)."""
+    import warnings
+
     import umap
 
     slices = [np.asarray(s, dtype=np.float32) for s in slices]
-    if len(slices) < 2 or not aligned:
-        return [umap.UMAP(n_neighbors=n_neighbors, n_epochs=n_epochs, random_state=seed).fit_transform(s) for s in slices]
-    same = {i: i for i in range(len(slices[0]))}  # point i is the same image (or z) in every epoch
-    fit = umap.AlignedUMAP(n_neighbors=n_neighbors, n_epochs=n_epochs, random_state=seed).fit(
-        slices, relations=[same] * (len(slices) - 1))
+    with warnings.catch_warnings():  # a seed makes UMAP single-threaded, and says so on every fit
+        warnings.filterwarnings("ignore", message="n_jobs value")
+        if len(slices) < 2 or not aligned:
+            return [umap.UMAP(n_neighbors=n_neighbors, n_epochs=n_epochs, random_state=seed).fit_transform(s)
+                    for s in slices]
+        same = {i: i for i in range(len(slices[0]))}  # point i is the same image (or z) in every epoch
+        fit = umap.AlignedUMAP(n_neighbors=n_neighbors, n_epochs=n_epochs, random_state=seed).fit(
+            slices, relations=[same] * (len(slices) - 1))
     return [np.asarray(e, dtype=np.float32) for e in fit.embeddings_]
 
 

@@ -60,7 +60,8 @@ def start_form() -> None:
                 st.error(f"A run called {name} exists: pick another name, or resume it below.", icon=":material/error:")
                 return
             run.start(["--data", source, "--image-size", str(size), "--epochs", str(epochs), "--loss", loss,
-                       "--batch-size", str(batch), "--ngf", str(width), "--ndf", str(width), "--nz", str(nz)])
+                       "--batch-size", str(batch), "--ngf", str(width), "--ndf", str(width), "--nz", str(nz),
+                       "--save-every", "1"])  # slim epoch_NNN.pt files, for the Timeline page
             st.success(f"Started {name}. It runs in the background: you can leave this page or reload it.")
 
 
