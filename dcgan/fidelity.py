@@ -107,10 +107,15 @@ def feature_space(model, data):
     return (lambda images: d_features(model.D, images, grid=1)), "discriminator"
 
 
-def real_images(data, n: int, *, seed: int = 0) -> torch.Tensor:
-    """A fixed random subset of n real images (floats in [-1, 1]), the same for every checkpoint compared."""
+def real_indices(data, n: int, *, seed: int = 0) -> torch.Tensor:
+    """Indices of a fixed random subset of n real images, the same for every checkpoint compared."""
     gen = torch.Generator().manual_seed(seed)
-    return data.as_float(torch.randperm(len(data), generator=gen)[: min(n, len(data))])
+    return torch.randperm(len(data), generator=gen)[: min(n, len(data))]
+
+
+def real_images(data, n: int, *, seed: int = 0) -> torch.Tensor:
+    """The images of real_indices() as floats in [-1, 1]: (n, C, H, W)."""
+    return data.as_float(real_indices(data, n, seed=seed))
 
 
 def model_precision_recall(model, data, *, n: int = 5000, seed: int = 0, truncation: float | None = None,

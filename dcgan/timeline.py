@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from .errors import ConfigError
-from .fidelity import K, feature_space, precision_recall, real_images
+from .fidelity import K, feature_space, precision_recall, real_images, real_indices
 from .latent import generate, sample_z
 from .media import upscale
 
@@ -82,13 +82,18 @@ def _describe(model) -> str:
 # -- measuring -----------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Reference:
-    """What every checkpoint of a comparison is measured against: fixed real images, their features, fixed z."""
+    """What every checkpoint of a comparison is measured against: fixed real images, their features, fixed z.
+
+    Real and generated images go through the same feature function: the digit classifier, or for other models the
+    D of the checkpoint the reference was made from (so every epoch is measured in one D's feature space)."""
 
     real: torch.Tensor  # (n, C, H, W) in [-1, 1]
-    features: np.ndarray  # (n, F) in the feature space below
+    features: np.ndarray  # (n, F)
     space: str
     z: torch.Tensor  # (n, nz): the metrics' samples
     grid_z: torch.Tensor  # (n_grid, nz): the samples shown
+    fn: Callable = None  # images -> (N, F) features
+    key: tuple = ()  # what a cached measurement against this reference is keyed by (with the checkpoint's version)
 
 
 def reference(model, data, settings: TimelineSettings = TimelineSettings()) -> Reference:
@@ -96,19 +101,32 @@ def reference(model, data, settings: TimelineSettings = TimelineSettings()) -> R
     fn, space = feature_space(model, data)
     real = real_images(data, settings.n, seed=settings.seed)
     z = sample_z(len(real), model.config.nz, seed=settings.seed)
-    return Reference(real, fn(real), space, z, z[: settings.n_grid])
+    owner = file_version(model.meta["path"]) if space == "discriminator" and "path" in model.meta else None
+    key = (space, owner, data.name, len(data), settings.n, settings.seed, settings.k)
+    return Reference(real, fn(real), space, z, z[: settings.n_grid], fn, key)
 
 
 def measure(model, data, ref: Reference, *, k: int = K) -> dict:
     """FD, precision, recall and the median realism of one checkpoint against `ref`."""
     from .metrics import frechet_distance
 
-    fn, _ = feature_space(model, data)
+    fn = ref.fn or feature_space(model, data)[0]
     fake = fn(generate(model.G, ref.z))
     pr = precision_recall(ref.features, fake, k=k)
     # The same Fréchet distance as `dcgan eval`, on features already computed (identity as the feature function).
     fd = frechet_distance(lambda x: x, fake.shape[1], torch.from_numpy(ref.features), torch.from_numpy(fake))
     return {"fd": fd, "precision": pr.precision, "recall": pr.recall, "realism_median": float(np.median(pr.realism))}
+
+
+def measure_cached(model, path, data, ref: Reference, cache: dict | None, *, k: int = K) -> dict:
+    """measure(), remembered in `cache` by the checkpoint's file version and the reference's key."""
+    key = ("measure", file_version(path), ref.key, tuple(ref.z.shape))
+    if cache is None or key not in cache:
+        row = measure(model, data, ref, k=k)
+        if cache is None:
+            return row
+        cache[key] = row
+    return cache[key]
 
 
 def grid_image(model, ref: Reference, *, nrow: int = 8) -> np.ndarray:
@@ -133,15 +151,16 @@ class Timeline:
                 "seed": self.settings.seed, "epochs": self.rows}
 
 
-def timeline(run_dir, data, settings: TimelineSettings = TimelineSettings(), *,
+def timeline(run_dir, data, settings: TimelineSettings = TimelineSettings(), *, cache: dict | None = None,
              progress: Callable[[int, int, str], None] | None = None) -> Timeline:
-    """Measure every saved epoch of a run (see module docstring); `progress(done, total, name)` after each."""
+    """Measure every saved epoch of a run (see module docstring); `progress(done, total, name)` after each.
+    With `cache`, an epoch measured before (same file version, same reference) is not measured again."""
     saved = run_checkpoints(run_dir)
     models = load_same_size([p for _, p in saved])
     ref = reference(models[-1], data, settings)
     rows, grids = [], []
     for i, ((epoch, path), model) in enumerate(zip(saved, models)):
-        rows.append({"epoch": epoch, "file": path.name, **measure(model, data, ref, k=settings.k)})
+        rows.append({"epoch": epoch, "file": path.name, **measure_cached(model, path, data, ref, cache, k=settings.k)})
         grids.append(grid_image(model, ref))
         if progress:
             progress(i + 1, len(saved), path.name)
@@ -198,6 +217,42 @@ def movement(layouts: list[np.ndarray]) -> float:
         rotation, _ = orthogonal_procrustes(b, a)  # the rotation/reflection taking b closest to a
         steps.append(np.linalg.norm(b @ rotation - a, axis=1).mean())
     return float(np.mean(steps))
+
+
+@dataclass
+class MapAcrossEpochs:
+    """AlignedUMAP layouts of the same real images and the same z, one (N, 2) layout per checkpoint."""
+
+    layouts: list[np.ndarray]
+    kind: np.ndarray  # (N,) "real" / "generated"
+    labels: np.ndarray  # (N,) class index of real images, -1 for samples
+    movement: float  # mean step between consecutive layouts (see movement())
+
+
+def map_across(models: list, data, *, n: int = 300, seed: int = 0, n_epochs: int = 100) -> MapAcrossEpochs:
+    """D's feature map for every model, aligned: n fixed real images and n fixed z (the same for every model)."""
+    idx = real_indices(data, n, seed=seed)
+    real = data.as_float(idx)
+    z = sample_z(len(real), models[0].config.nz, seed=seed + 1)
+    layouts = aligned_maps(map_features(models, real, z), n_epochs=n_epochs, seed=seed)
+    labels = data.labels[idx].numpy() if data.labels is not None else np.full(len(real), -1)
+    return MapAcrossEpochs(layouts, np.array(["real"] * len(real) + ["generated"] * len(real)),
+                           np.concatenate([labels, np.full(len(real), -1)]), movement(layouts))
+
+
+def truncation_sweep(model, data, truncations, settings: TimelineSettings = TimelineSettings(), *,
+                     progress: Callable[[int, int, str], None] | None = None) -> list[dict]:
+    """FD, precision and recall of one model at each truncation (None = none), against the same real images."""
+    import dataclasses
+
+    ref = reference(model, data, settings)
+    rows = []
+    for i, t in enumerate(truncations):
+        z = sample_z(len(ref.real), model.config.nz, seed=settings.seed, truncation=t)
+        rows.append({"truncation": t, **measure(model, data, dataclasses.replace(ref, z=z), k=settings.k)})
+        if progress:
+            progress(i + 1, len(truncations), f"truncation {t if t is not None else 'none'}")
+    return rows
 
 
 # -- the HTML page -----------------------------------------------------------------------------------------------

@@ -57,7 +57,7 @@ def test_a_checkpoint_against_itself_reads_as_the_real_set_would(tiny_run):
 
     z = sample_z(200, model.config.nz, seed=0)
     fn, space = feature_space(model, data)
-    ref = Reference(real=None, features=fn(generate(model.G, z)), space=space, z=z, grid_z=z[:4])
+    ref = Reference(real=None, features=fn(generate(model.G, z)), space=space, z=z, grid_z=z[:4], fn=fn)
     row = measure(model, data, ref)
     assert row["precision"] == 1.0 and row["recall"] == 1.0 and abs(row["fd"]) < 1e-2
 

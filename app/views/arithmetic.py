@@ -40,7 +40,7 @@ def main() -> None:
     c1, c2 = st.columns(2)
     seed = c1.number_input("Seed for the samples", 0, 10**6, 0, key="arith_seed")
     noise = c2.select_slider("Family noise (± per coordinate)", [0.0, 0.1, 0.25, 0.5, 1.0], value=0.25, key="arith_noise")
-    z = L.sample_z(N_SAMPLES, model.config.nz, seed=int(seed))
+    z = L.sample_z(N_SAMPLES, model.config.nz, seed=int(seed), truncation=core.truncation_control())
     images, captions = core.render(model, z)
     core.show_images(images, [f"#{i + 1} · {c}" for i, c in enumerate(captions)],
                      per_row=12, scale=max(1, core.thumb_scale(model.config) // 2 + 1))
