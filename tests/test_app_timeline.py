@@ -78,3 +78,13 @@ def test_truncation_control_is_in_the_sidebar_and_changes_the_samples(runs_dir, 
     assert [i.proto.imgs[0].url for i in at.get("image")] != before
     at.switch_page("views/walk.py").run()
     assert at.sidebar.select_slider(key="_truncation").value == "0.5"  # the choice follows to other pages
+
+
+def test_truncation_tab_sweeps_the_current_model_in_the_background(runs_dir, monkeypatch):
+    at = open_timeline(runs_dir, monkeypatch)
+    at.select_slider(key="tr_n").set_value(300).run()
+    at.button(key="tr_go").click().run()
+    wait_for_job(at)
+    assert not at.exception and not at.error, [e.value for e in [*at.exception, *at.error]]
+    chart = next(c for c in at.get("plotly_chart") if "truncation T" in c.proto.spec)
+    assert '"none"' in chart.proto.spec and "recall" in chart.proto.spec
