@@ -65,6 +65,12 @@ def test_side_by_side_needs_checkpoints_of_one_size(runs_dir, monkeypatch):
     assert not at.error
     captions = [str(i.proto.imgs[0].caption) for i in at.get("image")]
     assert "tiny/epoch_001.pt: the same 16 z" in captions and "tiny/epoch_003.pt: the same 16 z" in captions
+    at.button(key="sbs_go").click().run()
+    wait_for_job(at)
+    assert not at.exception and not at.error, [e.value for e in [*at.exception, *at.error]]
+    figures = [m.value for m in at.markdown if m.value.startswith("FD **")]
+    assert len(figures) == 2 and figures[0] != figures[1]  # each checkpoint measured on its own weights
+    assert len(at.get("plotly_chart")) >= 2  # one aligned map per checkpoint
     at.selectbox(key="sbs_b").set_value("mnist-32 (bundled)").run()
     assert len(at.error) == 1 and "compare checkpoints of one size" in at.error[0].value
 
