@@ -412,3 +412,77 @@ def add_user_direction(direction) -> str:
         name, n = f"{direction.name} ({n})", n + 1
     kept.append(dataclasses.replace(direction, name=name))
     return name
+
+
+# -- truncation (issue 15): one control, shown in the sidebar of every page that draws samples ---------------------
+TRUNCATIONS = ["0.25", "0.5", "0.75", "1", "1.5", "2", "none"]  # tight ... none; values of dcgan.latent.sample_z
+
+
+def _keep_truncation() -> None:
+    st.session_state["truncation"] = st.session_state["_truncation"]
+
+
+def truncation_control() -> float | None:
+    """Draw the sidebar's truncation slider (once per run; later calls only read it) and return its value.
+
+    The choice lives in a plain session key, so it survives pages that do not draw the widget."""
+    state = st.session_state
+    state.setdefault("truncation", "none")
+    try:
+        state["_truncation"] = state["truncation"]
+        st.sidebar.select_slider(
+            "Truncation", TRUNCATIONS, key="_truncation", on_change=_keep_truncation,
+            help="Samples are drawn with every z coordinate outside ±T redrawn (the truncation trick). Smaller T gives "
+                 "less varied samples; on the bundled MNIST model it also makes them fainter (see the Timeline page's "
+                 "Truncation tab for precision and recall against T).")
+    except st.errors.StreamlitAPIException:  # already drawn in this run
+        pass
+    return truncation()
+
+
+def truncation() -> float | None:
+    """The truncation chosen in the sidebar (None = none)."""
+    value = st.session_state.get("truncation", "none")
+    return None if value == "none" else float(value)
+
+
+# -- background jobs (issue 15): slow measurements run in a thread, the page polls their progress ------------------
+class Job:
+    """A function running in a thread, with progress the page can show. Its callback never touches Streamlit."""
+
+    def __init__(self, fn, *args, **kwargs):
+        import threading
+
+        self.done, self.total, self.message, self.result, self.error = 0, 1, "starting", None, None
+        self.thread = threading.Thread(target=self._run, args=(fn, args, kwargs), daemon=True)
+        self.thread.start()
+
+    def _run(self, fn, args, kwargs) -> None:
+        try:
+            self.result = fn(*args, progress=self.progress, **kwargs)
+        except DcganError as err:
+            self.error = str(err)
+        except Exception as err:  # shown as one line, like guard()
+            self.error = f"Something went wrong: {(str(err).splitlines() or [type(err).__name__])[0][:300]}"
+        self.done = self.total
+
+    def progress(self, done: int, total: int, message: str = "") -> None:
+        self.done, self.total, self.message = done, max(total, 1), message
+
+    @property
+    def running(self) -> bool:
+        return self.thread.is_alive()
+
+
+def job(key, fn, *args, **kwargs) -> Job:
+    """The job under `key` (shared by sessions, like results()); started with fn(*args, progress=..., **kwargs) if new
+    or if the last one failed. Key it by file versions (dcgan.timeline.file_version) so a rewritten file is redone."""
+    jobs = results()
+    current = jobs.get(("job", key))
+    if current is None or (current.error and not current.running):
+        current = jobs[("job", key)] = Job(fn, *args, **kwargs)
+    return current
+
+
+def existing_job(key) -> Job | None:
+    return results().get(("job", key))

@@ -21,6 +21,7 @@ pages = [
     st.Page("views/filters.py", title="Filters", icon=":material/filter_vintage:"),
     st.Page("views/dissect.py", title="Inside G", icon=":material/biotech:"),
     st.Page("views/feature_map.py", title="Feature map", icon=":material/scatter_plot:"),
+    st.Page("views/timeline.py", title="Timeline", icon=":material/timeline:"),
     st.Page("views/train.py", title="Train", icon=":material/model_training:"),
 ]
 page = st.navigation(pages)

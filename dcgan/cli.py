@@ -384,7 +384,8 @@ def cmd_eval(args) -> int:
     from .metrics import evaluate
 
     model, data = _model_and_data(args)
-    report = evaluate(model, data, n=args.n, seed=args.seed)
+    fidelity = _precision_recall(model, data, args)
+    report = evaluate(model, data, n=args.n, seed=args.seed, truncation=args.truncation)
     print(f"quality of {Path(args.checkpoint).name} against {data.name} ({report.n} samples)")
     if report.frechet is not None:
         print(f"  Fréchet distance ({report.feature_space} features)  {report.frechet:10.3f}")
@@ -408,10 +409,26 @@ def cmd_eval(args) -> int:
         print(f"  memorisation by inversion ({inv['n']} per group), median RMS error, training / held-out  "
               f"{inv['train_error']:.4f} / {held}")
         print(f"    {inv['verdict']}")
+    print(_precision_recall_line(fidelity))
     if args.json:
-        Path(args.json).write_text(json.dumps(report.as_dict(), indent=2))
+        Path(args.json).write_text(json.dumps({**report.as_dict(), **fidelity.as_dict()}, indent=2))
         print(f"wrote {args.json}")
     return 0
+
+
+def _precision_recall(model, data, args):
+    """Precision, recall and realism of the same samples (dcgan.fidelity), for `eval`."""
+    from .fidelity import model_precision_recall
+
+    if args.truncation is not None and args.truncation <= 0:
+        raise ConfigError(f"--truncation must be positive, got {args.truncation}")
+    return model_precision_recall(model, data, n=args.n, seed=args.seed, truncation=args.truncation)
+
+
+def _precision_recall_line(pr) -> str:
+    return (f"  precision / recall (k={pr.k}, {pr.feature_space} features)    {pr.precision:.3f} / {pr.recall:.3f}"
+            f"  (realism: median {pr.as_dict()['realism_median']:.2f}, {100 * pr.as_dict()['realism_at_least_1']:.0f}% "
+            f"of samples >= 1{'' if pr.truncation is None else f'; truncation {pr.truncation:g}'})")
 
 
 def add_eval_args(p: argparse.ArgumentParser) -> None:
@@ -420,6 +437,39 @@ def add_eval_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n", type=int, default=5000, help="generated images (and real ones, up to the data set's size)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", default=None, help="also write the report as JSON to this path")
+    p.add_argument("--truncation", type=float, default=None, help="redraw |z| > T (truncation trick) for the samples")
+
+
+# -- timeline ----------------------------------------------------------------------------------
+@command("timeline", "measure every saved epoch of a run (FD, precision, recall) and draw the same z at each",
+         "python -m dcgan timeline runs/demo --data mnist --json timeline.json --out timeline.html\n"
+         "  (train with --save-every 1 to keep every epoch)")
+def cmd_timeline(args) -> int:
+    from pathlib import Path
+
+    from .data import load_data
+    from .timeline import TimelineSettings, load_same_size, run_checkpoints, timeline, write_timeline_html
+
+    first = load_same_size([run_checkpoints(args.run_dir)[0][1]])[0]
+    data = load_data(args.data, image_size=first.config.image_size, channels=first.config.channels)
+    report = lambda done, total, name: print(f"  {done}/{total} {name}", file=sys.stderr)  # noqa: E731
+    tl = timeline(args.run_dir, data, TimelineSettings(n=args.n, seed=args.seed), progress=report)
+    for row in tl.rows:
+        print(f"epoch {row['epoch']:4d}  FD {row['fd']:10.3f}  precision {row['precision']:.3f}  recall {row['recall']:.3f}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(tl.as_dict(), indent=1))
+        print(f"wrote {args.json}")
+    print(f"wrote {write_timeline_html(tl, args.out)}")
+    return 0
+
+
+def add_timeline_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("run_dir", help="a train --out folder with epoch_NNN.pt and/or last.pt")
+    p.add_argument("--data", default="mnist")
+    p.add_argument("--n", type=int, default=1000, help="samples and real images per epoch for the metrics")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", default=None, help="also write one entry per epoch as JSON to this path")
+    p.add_argument("--out", default="timeline.html")
 
 
 # -- directions ------------------------------------------------------------------------------

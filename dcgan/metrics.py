@@ -122,12 +122,13 @@ class EvalReport:
         return asdict(self)
 
 
-def evaluate(model, data, *, n: int = 5000, seed: int = 0, classifier_path: str | Path = CLASSIFIER) -> EvalReport:
+def evaluate(model, data, *, n: int = 5000, seed: int = 0, classifier_path: str | Path = CLASSIFIER,
+             truncation: float | None = None) -> EvalReport:
     """Quality report of a generator against its data set (see module docstring)."""
     n = min(n, len(data))
     gen = torch.Generator().manual_seed(seed)
     real = data.as_float(torch.randperm(len(data), generator=gen))
-    fake = generate(model.G, sample_z(n, model.config.nz, seed=seed))
+    fake = generate(model.G, sample_z(n, model.config.nz, seed=seed, truncation=truncation))
     half = len(real) // 2
     digits = model.config.channels == 1 and data.name in ("mnist", "digits", "torchvision-mnist")
     if digits:

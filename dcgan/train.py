@@ -142,7 +142,9 @@ class Trainer:
         state = self.state()
         save_atomic(state, last)
         if self.cfg.save_every and self.epoch % self.cfg.save_every == 0:
-            save_atomic(state, self.out / f"epoch_{self.epoch:03d}.pt")
+            # Slim: an epoch file is for looking back (dcgan timeline), last.pt for resuming; no optimiser or RNG.
+            save_atomic({k: v for k, v in state.items() if k not in ("opt_G", "opt_D", "rng")},
+                        self.out / f"epoch_{self.epoch:03d}.pt")
         return last
 
     # -- one optimisation step --------------------------------------------------------------

@@ -80,7 +80,11 @@ def test_eval_command_prints_table_and_writes_json(bundled_mnist, tmp_path, caps
     report = json.loads((tmp_path / "r.json").read_text())
     assert set(report) == {"n", "frechet", "frechet_floor", "feature_space", "class_share", "mean_confidence",
                            "nn_generated_median", "nn_real_median", "copies", "copy_threshold", "copy_hit_rates",
-                           "copy_false_positive_rate", "verdict_auc", "inversion"}
+                           "copy_false_positive_rate", "verdict_auc",
+                           # dcgan.fidelity's precision and recall, at the top level (issue 15)
+                           "precision", "recall", "k", "n_real", "n_fake", "truncation", "realism_median",
+                           "realism_at_least_1", "inversion"}
+    assert 0 <= report["precision"] <= 1 and 0 <= report["recall"] <= 1 and report["k"] == 3
     assert report["n"] == 300 and report["feature_space"] == "digit classifier" and len(report["class_share"]) == 10
     out = capsys.readouterr().out
     assert "Fréchet distance" in out and "real-vs-real floor" in out and "class shares" in out

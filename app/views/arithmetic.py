@@ -48,7 +48,7 @@ def example(model, mid: str, seed: int):
 
 def chosen(model, seed: int, *, c_given: bool = False):
     """Groups picked by hand from a seeded grid of samples (C may come from the Invert page instead)."""
-    z = L.sample_z(N_SAMPLES, model.config.nz, seed=int(seed))
+    z = L.sample_z(N_SAMPLES, model.config.nz, seed=int(seed), truncation=core.truncation_control())
     images, captions = core.render(model, z)
     core.show_images(images, [f"#{i + 1} · {c}" for i, c in enumerate(captions)],
                      per_row=12, scale=max(1, core.thumb_scale(model.config) // 2 + 1))

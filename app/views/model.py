@@ -35,7 +35,7 @@ def upload_box() -> None:
 
 def samples(model) -> None:
     seed = st.number_input("Seed", 0, 10**6, 0, key="model_seed", help="The same seed always gives the same samples.")
-    z = sample_z(16, model.config.nz, seed=int(seed))
+    z = sample_z(16, model.config.nz, seed=int(seed), truncation=core.truncation_control())
     images, captions, readings = core.render_with_readings(model, z)
     core.show_images(images, captions, per_row=8, scale=core.thumb_scale(model.config))
     if readings is not None:

@@ -21,7 +21,7 @@ def picker(model, mid: str) -> None:
     """A seeded grid of samples: start from one, or mark some to define an attribute direction."""
     with st.expander("Pick a starting sample, or make a direction from an attribute"):
         seed = st.number_input("Seed", 0, 10**6, 0, key="slider_pick_seed")
-        z = L.sample_z(N_PICK, model.config.nz, seed=int(seed))
+        z = L.sample_z(N_PICK, model.config.nz, seed=int(seed), truncation=core.truncation_control())
         images, captions = core.render(model, z)
         captions = [f"#{i + 1} · {c}" for i, c in enumerate(captions)]
         cols = core.show_images(images, captions, per_row=N_PICK, scale=core.thumb_scale(model.config))

@@ -52,7 +52,8 @@ def start_form() -> None:
         if st.button("Start training", type="primary", disabled=source is None, key="train_start",
                      icon=":material/play_arrow:"):
             start_run(name, source, ["--image-size", str(size), "--epochs", str(epochs), "--loss", loss,
-                                     "--batch-size", str(batch), "--ngf", str(width), "--ndf", str(width), "--nz", str(nz)])
+                                     "--batch-size", str(batch), "--ngf", str(width), "--ndf", str(width), "--nz", str(nz),
+                                     "--save-every", "1"])  # slim epoch_NNN.pt files, for the Timeline page
 
 
 def start_run(name: str, source: str, args: list[str]) -> None:

@@ -32,7 +32,7 @@ def sample_keyframes(model) -> tuple[list[torch.Tensor], list[str]]:
     """Keyframes picked, in order, from a seeded grid of samples."""
     c1, c2 = st.columns([1, 3])
     seed = c1.number_input("Seed for the samples", 0, 10**6, 0, key="walk_seed")
-    z = L.sample_z(N_SAMPLES, model.config.nz, seed=int(seed))
+    z = L.sample_z(N_SAMPLES, model.config.nz, seed=int(seed), truncation=core.truncation_control())
     numbers = list(range(1, N_SAMPLES + 1))
     picked = c2.multiselect("Keyframes from the samples below, in order", numbers, default=[1, 2, 3, 4], key="walk_pick")
     with st.expander("Samples", expanded=True):
