@@ -17,11 +17,13 @@ def runs_dir(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("app-runs")
     train(tiny_train_config(root / "tiny", epochs=3, save_every=1, max_images=320, data="mnist"), progress=False)
+    (root / "tiny" / "run.json").write_text('{"pid": null, "args": []}')  # a finished app run with no owner
     return root
 
 
 def open_timeline(runs_dir, monkeypatch) -> AppTest:
     monkeypatch.setenv("DCGAN_APP_RUNS", str(runs_dir))
+    monkeypatch.setenv("DCGAN_PUBLISHED_RUNS", "tiny")  # runs belong to their session; the operator shares this one
     at = AppTest.from_file(MAIN, default_timeout=60)
     at.run()
     at.switch_page("views/timeline.py").run()
@@ -77,6 +79,7 @@ def test_side_by_side_needs_checkpoints_of_one_size(runs_dir, monkeypatch):
 
 def test_truncation_control_is_in_the_sidebar_and_changes_the_samples(runs_dir, monkeypatch):
     monkeypatch.setenv("DCGAN_APP_RUNS", str(runs_dir))
+    monkeypatch.setenv("DCGAN_PUBLISHED_RUNS", "tiny")  # runs belong to their session; the operator shares this one
     at = AppTest.from_file(MAIN, default_timeout=60)
     at.run()
     before = [i.proto.imgs[0].url for i in at.get("image")]

@@ -17,9 +17,16 @@ SWEEP = [None, 2.0, 1.5, 1.0, 0.75, 0.5, 0.25]
 
 
 def run_folders() -> dict[str, Path]:
-    """Run folders with saved epochs: those trained in the app, and any under runs/ (CLI runs)."""
+    """Run folders with saved epochs that this session may see: its own app runs and the published ones (app.runs),
+    and CLI runs under runs/ when the operator publishes them (DCGAN_PUBLISHED_RUNS: their names, or *)."""
+    from app.runs import published, visible_runs
+
+    shared = published()
+    cli_runs = {*(core.ROOT / "runs").glob("*"), *(core.ROOT / "runs").glob("*/*")} - {core.app_runs()}
+    folders = [r.folder for r in visible_runs(core.session_owner())]
+    folders += sorted(f for f in cli_runs if shared is None or f.name in shared)
     found = {}
-    for folder in sorted({*core.app_runs().glob("*"), *(core.ROOT / "runs").glob("*"), *(core.ROOT / "runs").glob("*/*")}):
+    for folder in folders:
         if folder.is_dir() and (any(folder.glob("epoch_*.pt")) or (folder / "last.pt").is_file()):
             found[str(folder.relative_to(core.ROOT)) if folder.is_relative_to(core.ROOT) else str(folder)] = folder
     return found
