@@ -122,7 +122,7 @@ def test_selected_map_points_go_to_the_walk_page(streamlit_url, page):
     page.get_by_role("button", name=re.compile("generated points to the walk page")).click()
     wait_for_app(page)
     go_to(page, "Walks")
-    assert "sent point 1" in page.locator("[data-testid='stMain']").inner_text()
+    assert "map point 1" in page.locator("[data-testid='stMain']").inner_text()
     no_error_on_page(page)
 
 
