@@ -22,7 +22,9 @@ def run_folders() -> dict[str, Path]:
     from app.runs import published, visible_runs
 
     shared = published()
-    cli_runs = {*(core.ROOT / "runs").glob("*"), *(core.ROOT / "runs").glob("*/*")} - {core.app_runs()}
+    app_root = core.app_runs().resolve()  # app runs go through app.runs' ownership rules, never through here
+    cli_runs = {f for f in {*(core.ROOT / "runs").glob("*"), *(core.ROOT / "runs").glob("*/*")}
+                if not f.resolve().is_relative_to(app_root)}
     folders = [r.folder for r in visible_runs(core.session_owner())]
     folders += sorted(f for f in cli_runs if shared is None or f.name in shared)
     found = {}
