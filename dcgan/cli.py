@@ -591,6 +591,47 @@ def add_invert_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0)
 
 
+# -- landscape -------------------------------------------------------------------------------
+@command("landscape", "D's verdict over a plane in z as a heatmap with arrows to 'more real' (JSON and HTML)",
+         "python -m dcgan landscape checkpoints/mnist-32.pt --directions sefa --json L.json --out L.html\n"
+         "  python -m dcgan landscape checkpoints/mnist-32.pt --directions keyframes --seed 3 --grid 20 --out L.html")
+def cmd_landscape(args) -> int:
+    from pathlib import Path
+
+    from . import load
+    from .dissect import effect_classifier
+    from .landscape import grid_axis, landscape, plane_for
+    from .landscape_plot import write_landscape_html
+
+    grid_axis(args.grid, args.extent or 3.0)  # a bad grid fails before the model loads
+    model = load(args.checkpoint)
+    if model.D is None:
+        raise DcganError("this file has no discriminator, so it has no landscape: load a file with D")
+    clf = effect_classifier(model.config) if args.directions == "class" else None
+    plane = plane_for(model, args.directions, seed=args.seed, pick=tuple(args.pick), classifier=clf)
+    land = landscape(model, plane, grid=args.grid, extent=args.extent)
+    if args.json:
+        Path(args.json).write_text(json.dumps(land.as_dict()))
+    write_landscape_html(land, args.out)
+    print(f"verdict over {plane.u_name} x {plane.v_name}: {land.verdict.min():.3f} .. {land.verdict.max():.3f} "
+          f"(mean {land.verdict.mean():.3f}); wrote {args.out}" + (f" and {args.json}" if args.json else ""))
+    return 0
+
+
+def add_landscape_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("checkpoint")
+    p.add_argument("--directions", default="pca", help="the plane: pca, sefa, class (digit models) or keyframes "
+                   "(three seeds: --seed, --seed+1, --seed+2)")
+    p.add_argument("--pick", type=int, nargs=2, default=[0, 1], metavar=("I", "J"),
+                   help="which two directions of the set span the plane (default: the first two)")
+    p.add_argument("--seed", type=int, default=0, help="the plane's centre z0 = the sample of this seed")
+    p.add_argument("--grid", type=int, default=30, help="points per side")
+    p.add_argument("--extent", type=float, default=None, help="the grid spans +-extent sd along each direction "
+                   "(default 3, or far enough to show all three keyframes)")
+    p.add_argument("--json", default=None, help="write a, b, verdict (rows: b), z0, u, v and the arrows here")
+    p.add_argument("--out", default="landscape.html")
+
+
 # -- entry point ---------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m dcgan", description="Train DCGANs and look inside them.")
