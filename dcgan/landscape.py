@@ -134,10 +134,10 @@ def _check_model(model) -> None:
 def verdict_and_gradient(model, z: torch.Tensor, *, batch_size: int = 300) -> tuple[np.ndarray, np.ndarray]:
     """(verdict (N,), d verdict / dz (N, nz)) for each z (N, nz), through G and D in eval mode (images independent)."""
     _check_model(model)
-    verdict, device = model.verdict(), next(model.G.parameters()).device
+    verdict, weight = model.verdict(), next(model.G.parameters())
     values, grads = [], []
-    for chunk in z.float().split(batch_size):
-        zc = chunk.to(device).requires_grad_(True)
+    for chunk in z.to(weight.dtype).split(batch_size):
+        zc = chunk.to(weight.device).requires_grad_(True)
         with torch.enable_grad():
             out = verdict_torch(verdict, model.D, model.G(zc))
             (grad,) = torch.autograd.grad(out.sum(), zc)  # images are independent: the sum's gradient is per image
@@ -181,10 +181,10 @@ def grid_axis(grid: int, extent: float = EXTENT) -> np.ndarray:
 def verdict_grid(model, z: torch.Tensor, *, batch_size: int = 300) -> tuple[np.ndarray, torch.Tensor]:
     """(verdict (N,), images (N, C, H, W)) for z (N, nz): one G and one D pass per batch, no graph."""
     _check_model(model)
-    verdict, device = model.verdict(), next(model.G.parameters()).device
+    verdict, weight = model.verdict(), next(model.G.parameters())
     values, images = [], []
-    for chunk in z.float().split(batch_size):
-        x = model.G(chunk.to(device))
+    for chunk in z.to(weight.dtype).split(batch_size):
+        x = model.G(chunk.to(weight.device))
         values.append(verdict_torch(verdict, model.D, x).numpy())
         images.append(x.cpu())
     return np.concatenate(values), torch.cat(images)
