@@ -47,11 +47,22 @@ def test_steps_change_the_copy_only_and_measuring_keeps_batchnorm_stats(tiny):
     assert all(torch.equal(before[k], v) for k, v in model.G.state_dict().items())  # the loaded model untouched
     assert any(not torch.equal(before[k], v) for k, v in steps.G.state_dict().items())
     assert [s.kind for s in steps.history] == ["D", "G"] and steps.steps == 2
-    torch.manual_seed(0)
-    buffers = {k: b.clone() for k, b in steps.D.named_buffers()}
-    steps._d_loss(*steps._batch())  # a train-mode pass outside `_measuring` would move them...
-    moved = any(not torch.equal(buffers[k], b) for k, b in steps.D.named_buffers())
-    assert moved or not buffers  # (a BatchNorm-free critic has none)
+
+
+def test_measuring_leaves_batchnorm_statistics_as_they_were(tiny):
+    from dcgan.step_mode import _measuring
+
+    model, data = tiny
+    steps = StepMode(model, data, batch_size=32, n_verdict=80)
+    real, _ = steps._batch()
+    steps.D.train()
+    buffers = {k: b.clone() for k, b in steps.D.named_buffers() if b.is_floating_point()}
+    assert buffers, "the tiny D has BatchNorm"
+    with _measuring(steps.D):
+        steps.D(real)
+    assert all(torch.equal(buffers[k], b) for k, b in steps.D.named_buffers() if k in buffers)
+    steps.D(real)  # the same pass as training does it moves them: the check above could fail
+    assert any(not torch.equal(buffers[k], b) for k, b in steps.D.named_buffers() if k in buffers)
 
 
 def test_the_verdict_is_refitted_after_d_steps_only(tiny):
