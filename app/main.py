@@ -22,6 +22,7 @@ pages = [
     st.Page("views/dissect.py", title="Inside G", icon=":material/biotech:"),
     st.Page("views/feature_map.py", title="Feature map", icon=":material/scatter_plot:"),
     st.Page("views/timeline.py", title="Timeline", icon=":material/timeline:"),
+    st.Page("views/landscape.py", title="Landscape", icon=":material/landscape:"),
     st.Page("views/train.py", title="Train", icon=":material/model_training:"),
 ]
 page = st.navigation(pages)
