@@ -67,7 +67,7 @@ def direction_plane(z0: torch.Tensor, first: Direction, second: Direction) -> Pl
 
 
 def keyframe_plane(keyframes: torch.Tensor, names: tuple[str, ...] = ("z1", "z2", "z3")) -> Plane:
-    """The plane through three z (3, nz): z0 = the first, u towards the second, v towards the third (orthonormalised)."""
+    """The plane through three z (3, nz): z0 = the first, u towards the second, v towards the third (orthonormal)."""
     if keyframes.shape[0] != 3:
         raise ConfigError(f"a keyframe plane needs exactly three z, got {keyframes.shape[0]}")
     z0 = keyframes[0].float()
@@ -118,7 +118,8 @@ def verdict_torch(verdict, D, images: torch.Tensor) -> torch.Tensor:
     """
     acts = D.activations(images)  # float32 from G, as Verdict.score reads them
     logits = D.main[-1](acts[-1]).flatten().double()
-    feats = torch.cat([torch.cat([F.adaptive_max_pool2d(a, 1).flatten(1), a.mean((2, 3))], 1) for a in acts], 1).double()
+    pooled = [torch.cat([F.adaptive_max_pool2d(a, 1).flatten(1), a.mean((2, 3))], 1) for a in acts]
+    feats = torch.cat(pooled, 1).double()
     unit = feats / feats.norm(dim=1, keepdim=True).clamp_min(1e-12)
     typical = (unit @ verdict.bank_.double().to(unit.device).t()).topk(verdict.k, dim=1).values[:, -1] - 1.0
     maps = [_percentile_map(r) for r in (verdict.logit_ref_, verdict.typical_ref_, verdict.combined_ref_)]

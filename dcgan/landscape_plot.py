@@ -77,7 +77,8 @@ def landscape_figure(land, *, paths: dict | None = None, points: dict | None = N
         fig.add_trace(go.Scatter(x=ab[:, 0], y=ab[:, 1], mode="markers+text", text=[name] * len(ab), name=name,
                                  textposition="top center", marker={"size": 11, "symbol": "x", "color": "white",
                                                                     "line": {"width": 1, "color": "black"}}))
-    fig.update_layout(height=height, xaxis_title=f"a: {land.plane.u_name} (sd)", yaxis_title=f"b: {land.plane.v_name} (sd)",
+    fig.update_layout(height=height, xaxis_title=f"a: {land.plane.u_name} (sd)",
+                      yaxis_title=f"b: {land.plane.v_name} (sd)",
                       margin={"l": 10, "r": 10, "t": 30, "b": 10}, showlegend=True,
                       legend={"orientation": "h", "yanchor": "top", "y": -0.1, "x": 0})
     fig.update_xaxes(range=[land.a[0], land.a[-1]], constrain="domain")

@@ -19,7 +19,13 @@ from .checkpoint import FORMAT, VERSION, Model, save_atomic
 from .config import TrainConfig
 from .errors import DcganError
 from .latent import sample_z
+from .train import HISTORY_COLUMNS
 from .verdict import fit_verdict
+
+
+def _plain(net: torch.nn.Module) -> dict:
+    return {k: v.detach().clone() for k, v in net.state_dict().items()}
+
 
 GP_LAMBDA = 10.0  # wgan-gp's penalty weight, as TrainConfig's default
 
@@ -63,7 +69,8 @@ class StepMode:
 
     def __post_init__(self):
         if self.model.D is None:
-            raise DcganError("this file has no discriminator, so it cannot be trained a step at a time: load a file with D")
+            raise DcganError("this file has no discriminator, so it cannot be trained a step at a time: "
+                             "load a file with D")
         self.G, self.D = copy.deepcopy(self.model.G), copy.deepcopy(self.model.D)
         self.G.requires_grad_(True)
         self.D.requires_grad_(True)
@@ -145,18 +152,32 @@ class StepMode:
         meta = {k: v for k, v in self.model.meta.items() if k not in ("verdict", "history")}
         return Model(self.G, self.D, self.model.config, meta, _verdict=self._verdict)
 
+    def _epoch(self) -> int:
+        epoch = self.model.meta.get("epoch")
+        return epoch if isinstance(epoch, int) else 0
+
+    def _history(self) -> dict:
+        """The file's training log, with no rows added: single steps are not epochs of training."""
+        history = self.model.meta.get("history")
+        return history if isinstance(history, dict) else {c: [] for c in HISTORY_COLUMNS}
+
+    def train_config(self, *, epochs: int | None = None) -> TrainConfig:
+        """The recipe that resumes this model with `dcgan train --resume` (the built-in data, the paper's optimiser)."""
+        c = self.model.config
+        return TrainConfig(data=self.data.name, image_size=c.image_size, channels=c.channels, nz=c.nz, ngf=c.ngf,
+                           ndf=c.ndf, loss=c.loss, batch_size=self.batch_size, epochs=epochs or self._epoch() + 1)
+
     def save(self, path, *, source=None) -> Path:
         """Write the stepped model as a new checkpoint at `path`; refuses to overwrite the file it came from."""
         path = Path(path)
         if source is not None and path.resolve() == Path(source).resolve():
             raise DcganError("step mode never overwrites the file it started from: save under a new name")
-        current = self.current()
         state = {"format": FORMAT, "version": VERSION, "config": self.model.config.to_dict(),
-                 "G": {k: v.detach().clone() for k, v in self.G.state_dict().items()},
-                 "D": {k: v.detach().clone() for k, v in self.D.state_dict().items()},
-                 "step": int(self.model.meta.get("step") or 0) + self.steps,
-                 "dataset": self.data.name, "labels": list(self.model.config.labels or ()),
-                 "verdict": current.verdict().state_dict(), "stepped_from": str(source or ""),
-                 **({"epoch": self.model.meta["epoch"]} if isinstance(self.model.meta.get("epoch"), int) else {})}
+                 "G": _plain(self.G), "D": _plain(self.D), "opt_G": self.opt_G.state_dict(),
+                 "opt_D": self.opt_D.state_dict(), "rng": {"gen": self.gen.get_state(), "torch": torch.get_rng_state()},
+                 "epoch": self._epoch(), "step": int(self.model.meta.get("step") or 0) + self.steps,
+                 "train_config": self.train_config().to_dict(), "history": self._history(),
+                 "dataset": self.data.name, "labels": list(self.model.config.labels or ()), "n_images": len(self.data),
+                 "verdict": self.current().verdict().state_dict(), "stepped_from": str(source or "")}
         save_atomic(state, path)
         return path

@@ -1,4 +1,4 @@
-"""The landscape: its grid is the verdict itself, its arrows are the verdict's gradient, its planes are what they say."""
+"""The landscape: its grid is the verdict itself, its arrows are the verdict's gradient, its planes are as named."""
 from __future__ import annotations
 
 import copy

@@ -31,7 +31,8 @@ def known_directions(model, mid: str, z0: torch.Tensor) -> dict:
 
 def centre(model, mid: str) -> tuple[torch.Tensor, str]:
     slider_z = st.session_state.get("slider_z", st.session_state.get(core.z_key(mid)))
-    options = (["the slider page's z"] if slider_z is not None and len(slider_z) == model.config.nz else []) + ["a seed"]
+    has_slider = slider_z is not None and len(slider_z) == model.config.nz
+    options = (["the slider page's z"] if has_slider else []) + ["a seed"]
     choice = st.radio("Centre z0", options, horizontal=True, key="land_centre")
     if choice == "a seed":
         seed = st.number_input("Seed", 0, 10**6, 0, key="land_seed")

@@ -155,6 +155,7 @@ def direction_sources(model, mid: str) -> list:
             found += [(method, d, by_name.get(d.name)) for d in chosen]
     found += [("raw", L.raw_direction(nz, i), None) for i in raw]
     found += [("user", d, None) for d in st.session_state.get("user_directions", []) if d.vector.shape[0] == nz]
+    found += more_real_source(model, mid)
     pairs = []
     for source, d, card in found:
         key = f"slider:{mid}:{source}:{d.name}"
@@ -162,6 +163,24 @@ def direction_sources(model, mid: str) -> list:
         pairs.append((key, d))
     st.session_state["slider_cards"] = cards
     return pairs
+
+
+def more_real_source(model, mid: str) -> list:
+    """The "more real" slider (issue 20): the normalised gradient of the verdict through G at the starting z."""
+    from dcgan.landscape import more_real
+
+    if model.D is None or not st.toggle('"More real" at this z', key="use_more_real",
+                                        help="The direction in z along which the verdict of this image rises "
+                                             "fastest: the gradient of the verdict through G, normalised."):
+        return []
+    z0 = torch.from_numpy(st.session_state[core.z_key(mid)])
+    d = more_real(model, z0)
+    strengths = (0.0, 0.5, 1.0, 2.0)
+    _, verdicts = model.render(torch.stack([L.apply_direction(z0, d, s) for s in strengths]))
+    st.caption("Along \"more real\" from this z, the verdict goes " + " → ".join(
+        f"{v:.2f} ({s:+g}σ)" for s, v in zip(strengths, verdicts)) + ". Its report card (under the slider) says what "
+        "else it changes on 200 other samples.")
+    return [("more-real", d, None)]
 
 
 def directions_io(model, mid: str, directions: list) -> None:

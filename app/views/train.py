@@ -147,6 +147,10 @@ def main() -> None:
                "session: only it sees and stops them, and this page's address brings you back to them.")
     st.query_params["owner"] = core.session_owner()  # a refresh of this page keeps this session's runs
     start_form()
+    with st.expander("One step at a time (GAN Lab's slow motion)", icon=":material/slow_motion_video:"):
+        from app.views import step_mode  # issue 20: its own module
+
+        step_mode.section()
     runs = visible_runs(core.session_owner())
     if not runs:
         st.info("No runs yet: start one above. On this CPU, 5 epochs of MNIST at 32x32 take a few minutes.")
