@@ -80,7 +80,7 @@ def landscape_figure(land, *, paths: dict | None = None, points: dict | None = N
     fig.update_layout(height=height, xaxis_title=f"a: {land.plane.u_name} (sd)",
                       yaxis_title=f"b: {land.plane.v_name} (sd)",
                       margin={"l": 10, "r": 10, "t": 30, "b": 10}, showlegend=True,
-                      legend={"orientation": "h", "yanchor": "top", "y": -0.1, "x": 0})
+                      legend={"orientation": "h", "yanchor": "top", "y": -0.16, "x": 0})
     fig.update_xaxes(range=[land.a[0], land.a[-1]], constrain="domain")
     fig.update_yaxes(range=[land.b[0], land.b[-1]], scaleanchor="x")
     return fig

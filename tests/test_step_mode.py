@@ -94,3 +94,19 @@ def test_a_file_without_d_is_refused(tiny, tmp_path):
     g_only = dcgan.load(export(model, tmp_path / "g.safetensors", include_d=False))
     with pytest.raises(DcganError, match="no discriminator"):
         StepMode(g_only, data)
+
+
+@pytest.mark.slow  # a short training run and the verdict's final fit: ~20 s on an idle 2-core CPU
+def test_a_saved_stepped_model_resumes_training(tiny, tmp_path):
+    """The saved file is a full run checkpoint: `dcgan train --resume` with its recipe carries on from it."""
+    import dataclasses
+
+    from dcgan.train import train
+
+    model, data = tiny
+    steps = StepMode(model, data, batch_size=32, n_verdict=80)
+    steps.both()
+    steps.save(tmp_path / "last.pt")
+    cfg = dataclasses.replace(steps.train_config(), out=str(tmp_path), save_every=0)
+    resumed = dcgan.load(train(cfg, resume=True, progress=False))
+    assert resumed.meta["epoch"] == steps._epoch() + 1 and resumed.meta["step"] > steps.steps

@@ -1,5 +1,6 @@
 """Train one step at a time (GAN Lab's slow motion), a section of the Train page: D steps, G steps, and after
-each the landscape of a fixed plane, a fixed sample grid and the losses redraw. Works on a copy; the file is never written."""
+each the landscape of a fixed plane, a fixed sample grid and the losses redraw. It works on a copy: the file
+is never written."""
 import json
 import time
 
@@ -27,7 +28,7 @@ def start(models: dict) -> None:
     current = next((n for n, p in models.items() if str(p) == str(core.current_path())), names[0])
     name = c1.selectbox("Start from", names, index=names.index(current), key="step_model")
     plane_kind = c2.selectbox("Landscape plane", ["sefa", "pca", "keyframes"], key="step_plane")
-    if c3.button("Start", key="step_start", icon=":material/play_circle:"):
+    if c3.button("Start stepping", key="step_start", icon=":material/play_circle:"):
         path = models[name]
         model = core.load_model(str(path), path.stat().st_mtime)
         if model.config.dataset not in BUILTIN:
@@ -42,10 +43,8 @@ def start(models: dict) -> None:
 def buttons(steps: StepMode) -> str | None:
     cols = st.columns(5)
     labels = [("D", "One D step"), ("G", "One G step"), ("DG", "One of each"), ("play", f"Play slowly ({PLAY_STEPS})")]
-    for col, (what, label) in zip(cols, labels):
-        if col.button(label, key=f"step_{what}"):
-            return what
-    return None
+    pressed = [what for col, (what, label) in zip(cols, labels) if col.button(label, key=f"step_{what}")]
+    return pressed[0] if pressed else None  # every button drawn, whichever was pressed
 
 
 def do(steps: StepMode, what: str) -> None:
@@ -114,7 +113,8 @@ def section() -> None:
     if not session:
         return
     steps = session["steps"]
-    st.markdown(f"**{session['name']}**, {steps.steps} steps taken (batch {steps.batch_size}).")
+    st.markdown(f"**{session['name']}** (a copy), batches of {steps.batch_size} from {steps.data.name}; the "
+                f"landscape's plane stays fixed.")
     what = buttons(steps)
     box = st.empty()
     if what == "play":
