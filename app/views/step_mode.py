@@ -98,7 +98,7 @@ def save(steps: StepMode, source: str) -> None:
     steps.save(folder / "last.pt", source=source)
     args = [a for k, v in steps.train_config().to_dict().items() if k in ("data", "image_size", "nz", "ngf", "ndf",
             "loss", "batch_size", "epochs") for a in (f"--{k.replace('_', '-')}", str(v))]
-    (folder / "run.json").write_text(json.dumps({"pid": None, "args": args, "owner": core.session_owner(),
+    (folder / "run.json").write_text(json.dumps({"args": args, "owner": core.session_owner(),
                                                  "stepped_from": source}))
     st.success(f"Saved {name}: pick it in the sidebar, or resume training it below.")
 
