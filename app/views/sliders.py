@@ -169,7 +169,7 @@ def more_real_source(model, mid: str) -> list:
     """The "more real" slider (issue 20): the normalised gradient of the verdict through G at the starting z."""
     from dcgan.landscape import more_real
 
-    if model.D is None or not st.toggle('"More real" at this z', key="use_more_real",
+    if not model.has_verdict() or not st.toggle('"More real" at this z', key="use_more_real",
                                         help="The direction in z along which the verdict of this image rises "
                                              "fastest: the gradient of the verdict through G, normalised."):
         return []
