@@ -2,9 +2,8 @@
 import hashlib
 
 import pytest
-from streamlit.testing.v1 import AppTest
-
 from helpers import BUNDLED_MNIST, ROOT
+from streamlit.testing.v1 import AppTest
 
 MAIN = str(ROOT / "app" / "main.py")
 SLOW = 240

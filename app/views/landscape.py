@@ -16,7 +16,7 @@ TWO = "two directions"
 
 
 def known_directions(model, mid: str, z0: torch.Tensor) -> dict:
-    """Every direction the app knows for this model, by name: PCA, SeFa, style and class, yours, and 'more real'."""
+    """Every direction the app knows for this model, by name: PCA, SeFa, style and class, yours, 'more real', raw z."""
     found = {}
     methods = ("pca", "sefa") + (("style", "class") if cards_.classifier(mid, model.config) is not None else ())
     for method in methods:
@@ -26,6 +26,7 @@ def known_directions(model, mid: str, z0: torch.Tensor) -> dict:
         if d.vector.shape[0] == model.config.nz:
             found[d.name] = d
     found["more real (at the centre)"] = LS.more_real(model, z0)
+    found.update({f"z[{i}]": L.raw_direction(model.config.nz, i) for i in range(model.config.nz)})
     return found
 
 
