@@ -81,6 +81,8 @@ def plane_for(model, kind: str, *, seed: int = 0, pick: tuple[int, int] = (0, 1)
     """The plane a front end asks for by name: two of a built-in direction set through z(seed), or three seeds."""
     if kind not in PLANES:
         raise ConfigError(f"unknown plane directions {kind!r}: choose one of {', '.join(PLANES)}")
+    if min(pick) < 0 or pick[0] == pick[1]:
+        raise ConfigError(f"pick two different directions (indices from 0), got {list(pick)}")
     nz = model.config.nz
     if kind == "keyframes":
         z = torch.cat([sample_z(1, nz, seed=seed + i) for i in range(3)])
@@ -88,7 +90,7 @@ def plane_for(model, kind: str, *, seed: int = 0, pick: tuple[int, int] = (0, 1)
     from .directions import builtin_directions
 
     directions = builtin_directions(model, kind, k=max(pick) + 1, classifier=classifier)
-    if max(pick) >= len(directions) or min(pick) < 0 or pick[0] == pick[1]:
+    if max(pick) >= len(directions):
         raise ConfigError(f"pick two different directions among 0..{len(directions) - 1} of {kind}, got {list(pick)}")
     return direction_plane(sample_z(1, nz, seed=seed)[0], directions[pick[0]], directions[pick[1]])
 
