@@ -207,3 +207,27 @@ def test_a_z_file_with_thousands_of_keyframes_is_one_line_on_the_walks_page(runs
     at.file_uploader(key="walk_z_upload").set_value([("many.npy", many, "application/octet-stream")]).run()
     assert not at.exception
     assert len(at.error) == 1 and "at most 64 keyframes" in at.error[0].value
+
+
+def test_the_sweeper_removes_a_session_folder_once_its_session_has_been_gone_for_the_ttl():
+    from app import sessions
+
+    mine, theirs = sessions.new_folder("alive-session"), sessions.new_folder("closed-session")
+    alive, now = {"alive-session", "closed-session"}, [0.0]
+    sweeper = sessions.Sweeper(lambda sid: sid in alive, ttl=10, clock=lambda: now[0])
+    ours = lambda: [p for p in sweeper.sweep() if p in (mine, theirs)]  # noqa: E731  (other tests' folders aside)
+    assert ours() == [] and theirs.is_dir()
+    alive.discard("closed-session")  # the tab closes: Streamlit may still resume it for the TTL
+    now[0] = 5.0
+    assert ours() == [] and theirs.is_dir()
+    now[0] = 14.0
+    assert ours() == [] and theirs.is_dir()  # 9 s gone
+    now[0] = 15.0
+    assert ours() == [theirs] and not theirs.exists() and mine.is_dir()
+    alive.discard("alive-session")
+    now[0] = 20.0
+    ours()
+    alive.add("alive-session")  # a reconnect within the TTL resets the clock
+    now[0] = 40.0
+    assert ours() == [] and mine.is_dir()
+    assert sessions.PARENT in mine.parents  # one parent per server process: servers never sweep each other
