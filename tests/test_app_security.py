@@ -231,3 +231,17 @@ def test_the_sweeper_removes_a_session_folder_once_its_session_has_been_gone_for
     now[0] = 40.0
     assert ours() == [] and mine.is_dir()
     assert sessions.PARENT in mine.parents  # one parent per server process: servers never sweep each other
+
+
+def test_walk_gifs_are_bounded_by_bytes_as_well_as_by_count(tmp_path):
+    import app.gradio_app as ga
+
+    files = []
+    for i, size in enumerate([10, 10, 10, 10, 40]):  # oldest first; the newest alone is 40 bytes
+        files.append(tmp_path / f"walk-{i}.gif")
+        files[-1].write_bytes(b"x" * size)
+        os.utime(files[-1], (1000 + i, 1000 + i))
+    ga._prune_walks(files, keep=10, keep_bytes=60)  # newest first: 40, 50, 60 fit; 70 does not
+    assert [f.name for f in files if f.exists()] == ["walk-2.gif", "walk-3.gif", "walk-4.gif"]
+    ga._prune_walks(files, keep=3)  # room for one more: the 2 newest stay
+    assert [f.name for f in files if f.exists()] == ["walk-3.gif", "walk-4.gif"]
