@@ -57,7 +57,8 @@ def test_a_closed_tabs_upload_folder_goes_within_the_session_ttl(server, browser
     page = open_page(context, url)
     before = set(session_folders(tmp))
     upload(page, upload_file)
-    assert "tiny.pt (uploaded" in page.locator("[data-testid='stSidebar']").inner_text()
+    picker = page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox'] input")
+    assert picker.input_value().startswith("tiny.pt (uploaded")
     folders = [f for f in session_folders(tmp) if f not in before and (f / "uploads").is_dir()]
     assert len(folders) == 1 and list((folders[0] / "uploads").rglob("tiny.pt"))
     other = browser.new_context()  # another visitor, still connected: their folder must stay
