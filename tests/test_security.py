@@ -238,6 +238,9 @@ def test_ordinary_truncation_draws_what_redrawing_always_drew():
     ["sample", "CKPT", "--scale", "0"], ["sample", "CKPT", "--truncation", "nan"], ["sample", "CKPT", "--n", "0"],
     ["filters", "CKPT", "--steps", "0"], ["walk", "CKPT", "--seeds", *map(str, range(1000))],
     ["walk", "CKPT", "--steps", "5000", "--n-keyframes", "4"],
+    ["invert", "CKPT", "digit.png", "--bank", "1000000000"], ["invert", "CKPT", *[f"{i}.png" for i in range(2000)]],
+    ["directions", "CKPT", "--method", "pca", "--k", "100000"], ["directions", "CKPT", "--method", "pca", "--cards", "-1"],
+    ["timeline", "runs/x", "--n", "0"], ["timeline", "runs/x", "--n", "1000000"],
 ])
 def test_nonsense_numbers_are_refused_before_loading(argv, monkeypatch, capsys):
     import dcgan.checkpoint
