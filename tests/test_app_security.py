@@ -245,3 +245,27 @@ def test_walk_gifs_are_bounded_by_bytes_as_well_as_by_count(tmp_path):
     assert [f.name for f in files if f.exists()] == ["walk-2.gif", "walk-3.gif", "walk-4.gif"]
     ga._prune_walks(files, keep=3)  # room for one more: the 2 newest stay
     assert [f.name for f in files if f.exists()] == ["walk-3.gif", "walk-4.gif"]
+
+
+def test_an_image_bomb_on_the_invert_page_is_one_line_from_its_header(runs_dir):
+    from test_security import png_declaring
+
+    at = AppTest.from_file(MAIN, default_timeout=60)
+    at.run()
+    at.switch_page("views/invert.py").run()
+    at.radio(key="invert_source").set_value("Upload").run()
+    at.file_uploader(key="invert_upload").set_value([("bomb.png", png_declaring(13000, 13000), "image/png")]).run()
+    start = time.perf_counter()
+    at.button(key="invert_run").click().run()
+    assert not at.exception and time.perf_counter() - start < 20  # decoding 169 Mpx alone would take longer
+    assert len(at.error) == 1 and "169000000 pixels is over" in at.error[0].value
+    assert "invert_result" not in at.session_state
+
+
+@pytest.mark.parametrize("value", [12345, ["a,b"], "data:image/png;base64,@@@not base64@@@", ","])
+def test_whatever_a_crafted_client_sends_as_the_canvas_is_no_drawing_or_bytes(monkeypatch, value):
+    import app.canvas as canvas
+
+    monkeypatch.setattr(canvas, "_canvas", lambda **kwargs: value)
+    drawn = canvas.draw(key="k")
+    assert drawn is None or drawn == b""
