@@ -393,7 +393,8 @@ def _invert_tab(checkpoint: gr.State) -> None:
     gr.Markdown("Bring your own image: find the z whose G(z) looks most like it (a few seconds).")
     with gr.Row():
         image = gr.Image(label="Your image (any size; a dark digit on white is flipped)", type="filepath",
-                         elem_id="invert-input")
+                         elem_id="invert-input", image_mode=None)  # None: Gradio passes the file undecoded, so
+        # dcgan.data.decode_image's pixel limit applies (Gradio's RGB conversion would decode any size in full)
         recon = gr.Image(label="As the model sees it · G(z)", type="numpy", format="png", elem_id="invert-image")
     text = gr.Markdown(elem_id="invert-figures")
     z = gr.JSON(label="z", elem_id="invert-z")

@@ -269,3 +269,16 @@ def test_whatever_a_crafted_client_sends_as_the_canvas_is_no_drawing_or_bytes(mo
     monkeypatch.setattr(canvas, "_canvas", lambda **kwargs: value)
     drawn = canvas.draw(key="k")
     assert drawn is None or drawn == b""
+
+
+def test_an_image_bomb_sent_to_gradio_invert_is_refused_from_its_header(gradio_url, tmp_path):
+    from gradio_client import Client, handle_file
+
+    from test_security import png_declaring
+
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(png_declaring(13000, 13000))  # 169 Mpx: under Pillow's own 179 Mpx error, 3 GB once decoded
+    start = time.perf_counter()
+    with pytest.raises(Exception, match="pixel limit") as info:
+        Client(gradio_url, verbose=False).predict(handle_file(str(bomb)), api_name="/invert")
+    assert time.perf_counter() - start < 30 and "\n" not in str(info.value).strip()
