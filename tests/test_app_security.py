@@ -282,3 +282,18 @@ def test_an_image_bomb_sent_to_gradio_invert_is_refused_from_its_header(gradio_u
     with pytest.raises(Exception, match="pixel limit") as info:
         Client(gradio_url, verbose=False).predict(handle_file(str(bomb)), api_name="/invert")
     assert time.perf_counter() - start < 30 and "\n" not in str(info.value).strip()
+
+
+def test_a_walk_prunes_gradios_served_copies_of_older_walks(tmp_path, monkeypatch):
+    import app.gradio_app as ga
+
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path))  # Gradio's serving cache: one hash folder per file
+    for i in range(ga.KEEP_FILES + 8):
+        (tmp_path / f"h{i}").mkdir()
+        (tmp_path / f"h{i}" / f"walk-{i}.gif").write_bytes(b"gif")
+        os.utime(tmp_path / f"h{i}" / f"walk-{i}.gif", (1000 + i, 1000 + i))
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "image.png").write_bytes(b"png")  # not ours: never touched
+    ga.walk("0, 1", 2, "lerp")
+    kept = sorted(int(p.stem.split("-")[1]) for p in tmp_path.glob("*/walk-*.gif"))
+    assert kept == list(range(9, ga.KEEP_FILES + 8)) and (tmp_path / "other" / "image.png").is_file()
