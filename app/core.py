@@ -12,7 +12,6 @@ import re
 import secrets
 import shutil
 import sys
-import tempfile
 import weakref
 from pathlib import Path
 
@@ -104,14 +103,23 @@ class _SessionDir:
     """A temporary folder that lives as long as the browser session whose state holds it."""
 
     def __init__(self):
-        self.path = Path(tempfile.mkdtemp(prefix="dcgan-session-"))
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        from app import sessions
+
+        ctx = get_script_run_ctx()
+        self.path = sessions.new_folder(ctx.session_id if ctx else "")
         weakref.finalize(self, shutil.rmtree, str(self.path), ignore_errors=True)  # also at server exit
 
 
 def session_dir() -> Path:
-    """This session's temp folder (uploads, a training zip): made once, removed when the session ends."""
+    """This session's temp folder (uploads, a training zip): made once, removed by app.sessions' sweeper once the
+    session has been closed for server.disconnectedSessionTTL seconds (or when Python collects the session)."""
+    from app import sessions
+
+    sessions.start_sweeper()
     holder = st.session_state.get("_session_dir")
-    if holder is None:
+    if holder is None or not holder.path.is_dir():  # none yet, or swept while the tab was away
         holder = st.session_state["_session_dir"] = _SessionDir()
     return holder.path
 
@@ -141,7 +149,10 @@ def _forget_old_uploads(root: Path) -> None:
 
 
 def uploaded_models() -> dict[str, Path]:
-    return st.session_state.setdefault("uploaded", {})
+    kept = st.session_state.setdefault("uploaded", {})
+    for label in [k for k, p in kept.items() if not p.is_file()]:  # swept with a closed session's folder
+        del kept[label]
+    return kept
 
 
 def all_models() -> dict[str, Path]:

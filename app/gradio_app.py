@@ -137,6 +137,30 @@ def _bounded(folder: Path, keep: int = KEEP_FILES) -> Path:
     return folder
 
 
+KEEP_BYTES = 256 << 20  # walk GIFs kept at once, in OUT and again in Gradio's serving cache (each a copy)
+
+
+def _prune_walks(files: list[Path], keep: int = KEEP_FILES, keep_bytes: int = KEEP_BYTES) -> None:
+    """Remove the oldest of `files` until at most `keep` - 1 remain and they hold under `keep_bytes` together."""
+    files = sorted((f for f in files if f.is_file()), key=lambda p: p.stat().st_mtime, reverse=True)
+    total = 0
+    for i, f in enumerate(files):
+        total += f.stat().st_size
+        if i >= keep - 1 or total > keep_bytes:
+            f.unlink(missing_ok=True)
+
+
+def _bounded_walks() -> Path:
+    """OUT/walks with room for one more GIF; Gradio's copies of our walk-*.gif files are bounded alike
+    (its delete_cache alone keeps every walk of the last hour)."""
+    from gradio.utils import get_upload_folder
+
+    folder = _bounded(OUT / "walks")
+    _prune_walks(list(folder.iterdir()))
+    _prune_walks(list(Path(get_upload_folder()).glob("*/walk-*.gif")))
+    return folder
+
+
 def walk(seeds: str, steps: float, mode: str, path: str = str(DEFAULT)) -> str:
     """Endpoint /walk: a looping GIF through keyframes given as comma-separated seeds.
 
@@ -151,7 +175,7 @@ def walk(seeds: str, steps: float, mode: str, path: str = str(DEFAULT)) -> str:
         z = torch.cat([L.sample_z(1, model.config.nz, seed=s) for s in keys])  # (K, nz): keyframe i = seed i's sample
         frames = L.walk_frames(model.G, z, int(steps), mode=mode)
         scale = max(1, 128 // model.config.image_size)
-        return str(save_animation(frames, _bounded(OUT / "walks") / f"walk-{uuid.uuid4().hex[:12]}.gif", fps=12, scale=scale))
+        return str(save_animation(frames, _bounded_walks() / f"walk-{uuid.uuid4().hex[:12]}.gif", fps=12, scale=scale))
 
 
 def invert_image(image: str | None, path: str = str(DEFAULT)) -> tuple[list, np.ndarray, str]:
@@ -369,7 +393,8 @@ def _invert_tab(checkpoint: gr.State) -> None:
     gr.Markdown("Bring your own image: find the z whose G(z) looks most like it (a few seconds).")
     with gr.Row():
         image = gr.Image(label="Your image (any size; a dark digit on white is flipped)", type="filepath",
-                         elem_id="invert-input")
+                         elem_id="invert-input", image_mode=None)  # None: Gradio passes the file undecoded, so
+        # dcgan.data.decode_image's pixel limit applies (Gradio's RGB conversion would decode any size in full)
         recon = gr.Image(label="As the model sees it · G(z)", type="numpy", format="png", elem_id="invert-image")
     text = gr.Markdown(elem_id="invert-figures")
     z = gr.JSON(label="z", elem_id="invert-z")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import warnings
 import zipfile
 from dataclasses import dataclass
@@ -107,7 +108,14 @@ def decode_image(raw: bytes, channels: int) -> np.ndarray:
     from PIL import Image
 
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow's own decompression-bomb guard, at our limit
-    with Image.open(io.BytesIO(raw)) as im:
+    try:
+        with warnings.catch_warnings():  # between 1x and 2x the limit Pillow only warns; the check below refuses
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(io.BytesIO(raw))
+    except Image.DecompressionBombError as err:  # over twice the limit: Pillow refuses at open, from the header
+        size = "".join(re.findall(r"\((\d+) pixels\)", str(err))[:1]) or "too many"
+        raise DataError(f"image of {size} pixels is over the {MAX_PIXELS:,}-pixel limit") from None
+    with im:
         if im.width * im.height > MAX_PIXELS:  # the header is read, the pixels not yet
             raise DataError(f"image of {im.width}x{im.height} pixels is over the {MAX_PIXELS:,}-pixel limit")
         im.load()

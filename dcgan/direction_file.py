@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,9 @@ from .latent import Direction
 from .report_card import ReportCard
 
 KEYS = ("names", "vectors")
+MAX_DIRECTIONS = 256  # one slider each
+MAX_ARRAY_BYTES = 16 << 20  # any one array, as its .npy header declares it (a real file's vectors: k * nz * 4 bytes)
+MAX_SPAN = 100.0  # a slider's range, in sd of z
 
 
 def fingerprint(G: torch.nn.Module) -> str:
@@ -51,11 +55,7 @@ def save_directions(path: str | Path, directions: list[Direction], cards: list[R
 
 def read_directions(data: bytes, *, nz: int | None = None, name: str = "directions file"):
     """(directions, cards or None, fingerprint) from a file's bytes; a one-line ConfigError if it is unusable."""
-    try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as f:
-            arrays = {k: f[k] for k in f.files}
-    except Exception:
-        raise ConfigError(f"{name} is not a directions file (.npz with names and vectors)") from None
+    arrays = _read_arrays(data, name)
     if any(k not in arrays for k in KEYS):
         raise ConfigError(f"{name} lacks {' and '.join(k for k in KEYS if k not in arrays)}: write it with "
                           "python -m dcgan directions")
@@ -68,10 +68,60 @@ def read_directions(data: bytes, *, nz: int | None = None, name: str = "directio
     norms = np.linalg.norm(vectors, axis=1)
     if not np.all(np.isfinite(vectors)) or np.any(np.abs(norms - 1) > 1e-3):
         raise ConfigError(f"{name}: every vector must be finite and of unit length (norms {norms.min():.3f}-{norms.max():.3f})")
-    spans = arrays.get("spans", np.full(len(names), 3.0))
-    directions = [Direction(str(n), torch.from_numpy(v).float(), span=float(s)) for n, v, s in zip(names, vectors, spans)]
-    cards = json.loads(str(arrays["cards"])) if "cards" in arrays else None
-    return directions, None if cards is None else [ReportCard.from_dict(c) for c in cards], str(arrays.get("fingerprint", ""))
+    spans = _spans(arrays, len(names), name)
+    directions = [Direction(str(n)[:200], torch.from_numpy(v).float(), span=float(s))
+                  for n, v, s in zip(names, vectors, spans)]
+    return directions, _cards(arrays, name), str(arrays.get("fingerprint", ""))[:200]
+
+
+def _read_arrays(data: bytes, name: str) -> dict:
+    """Every array of the .npz, each refused from its header when it declares more than MAX_ARRAY_BYTES."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        arrays = {}
+        for info in archive.infolist()[:16]:
+            with archive.open(info) as f:
+                read_header = {(1, 0): np.lib.format.read_array_header_1_0,
+                               (2, 0): np.lib.format.read_array_header_2_0}[np.lib.format.read_magic(f)]
+                shape, _, dtype = read_header(f)
+            if int(np.prod(shape, dtype=np.float64)) * dtype.itemsize > MAX_ARRAY_BYTES or dtype.hasobject:
+                raise ConfigError(f"{name}: its {info.filename} declares shape {shape} of {dtype}: too big for a "
+                                  "directions file")
+            with archive.open(info) as f:
+                arrays[info.filename.removesuffix(".npy")] = np.lib.format.read_array(f, allow_pickle=False)
+    except ConfigError:
+        raise
+    except Exception:
+        raise ConfigError(f"{name} is not a directions file (.npz with names and vectors)") from None
+    return arrays
+
+
+def _spans(arrays: dict, k: int, name: str) -> np.ndarray:
+    """Each direction's slider range: finite, positive, at most MAX_SPAN sd (3 when the file has none)."""
+    if k > MAX_DIRECTIONS:
+        raise ConfigError(f"{name} holds {k} directions; at most {MAX_DIRECTIONS} are shown as sliders")
+    try:
+        spans = np.asarray(arrays.get("spans", np.full(k, 3.0)), np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        spans = np.zeros(0)
+    if spans.shape != (k,) or not np.all((spans > 0) & (spans <= MAX_SPAN)):
+        raise ConfigError(f"{name}: spans must be one number per direction, each above 0 and at most {MAX_SPAN:g}")
+    return spans
+
+
+def _cards(arrays: dict, name: str) -> list[ReportCard] | None:
+    """The report cards, or None; anything that does not read back as cards is one line."""
+    if "cards" not in arrays:
+        return None
+    try:
+        text = str(arrays["cards"])
+        if len(text) > 4 << 20:
+            raise ValueError("too long")
+        cards = json.loads(text)
+        return None if cards is None else [ReportCard.from_dict(c) for c in cards]
+    except Exception:  # bad JSON, too deep (RecursionError), not a list of card dicts
+        raise ConfigError(f"{name}: its report cards are not readable: write the file with python -m dcgan "
+                          "directions") from None
 
 
 def load_directions(path: str | Path, *, nz: int | None = None):

@@ -21,6 +21,7 @@ OPTION_RANGES = {
     "scale": (1, 32), "steps": (1, 10_000), "n_keyframes": (2, MAX_KEYFRAMES), "fps": (1, 100),
     "per_channel": (1, 64), "diversity": (0.0, 1e4), "tv_weight": (0.0, 1e4), "top": (1, 4096),
     "starts": (1, 1024), "channels": (0, 100_000), "units": (0, 100_000),
+    "bank": (1, 65_536), "k": (1, 256), "cards": (0, 10_000),  # invert's screened z, directions' k and card samples
 }
 SEED_ITEMS = (0, 2**63 - 1)  # --seeds as a list of keyframe seeds; as a count it is bounded by "n"
 

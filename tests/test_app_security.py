@@ -207,3 +207,93 @@ def test_a_z_file_with_thousands_of_keyframes_is_one_line_on_the_walks_page(runs
     at.file_uploader(key="walk_z_upload").set_value([("many.npy", many, "application/octet-stream")]).run()
     assert not at.exception
     assert len(at.error) == 1 and "at most 64 keyframes" in at.error[0].value
+
+
+def test_the_sweeper_removes_a_session_folder_once_its_session_has_been_gone_for_the_ttl():
+    from app import sessions
+
+    mine, theirs = sessions.new_folder("alive-session"), sessions.new_folder("closed-session")
+    alive, now = {"alive-session", "closed-session"}, [0.0]
+    sweeper = sessions.Sweeper(lambda sid: sid in alive, ttl=10, clock=lambda: now[0])
+    ours = lambda: [p for p in sweeper.sweep() if p in (mine, theirs)]  # noqa: E731  (other tests' folders aside)
+    assert ours() == [] and theirs.is_dir()
+    alive.discard("closed-session")  # the tab closes: Streamlit may still resume it for the TTL
+    now[0] = 5.0
+    assert ours() == [] and theirs.is_dir()
+    now[0] = 14.0
+    assert ours() == [] and theirs.is_dir()  # 9 s gone
+    now[0] = 15.0
+    assert ours() == [theirs] and not theirs.exists() and mine.is_dir()
+    alive.discard("alive-session")
+    now[0] = 20.0
+    ours()
+    alive.add("alive-session")  # a reconnect within the TTL resets the clock
+    now[0] = 40.0
+    assert ours() == [] and mine.is_dir()
+    assert sessions.PARENT in mine.parents  # one parent per server process: servers never sweep each other
+
+
+def test_walk_gifs_are_bounded_by_bytes_as_well_as_by_count(tmp_path):
+    import app.gradio_app as ga
+
+    files = []
+    for i, size in enumerate([10, 10, 10, 10, 40]):  # oldest first; the newest alone is 40 bytes
+        files.append(tmp_path / f"walk-{i}.gif")
+        files[-1].write_bytes(b"x" * size)
+        os.utime(files[-1], (1000 + i, 1000 + i))
+    ga._prune_walks(files, keep=10, keep_bytes=60)  # newest first: 40, 50, 60 fit; 70 does not
+    assert [f.name for f in files if f.exists()] == ["walk-2.gif", "walk-3.gif", "walk-4.gif"]
+    ga._prune_walks(files, keep=3)  # room for one more: the 2 newest stay
+    assert [f.name for f in files if f.exists()] == ["walk-3.gif", "walk-4.gif"]
+
+
+def test_an_image_bomb_on_the_invert_page_is_one_line_from_its_header(runs_dir):
+    from test_security import png_declaring
+
+    at = AppTest.from_file(MAIN, default_timeout=60)
+    at.run()
+    at.switch_page("views/invert.py").run()
+    at.radio(key="invert_source").set_value("Upload").run()
+    at.file_uploader(key="invert_upload").set_value([("bomb.png", png_declaring(13000, 13000), "image/png")]).run()
+    start = time.perf_counter()
+    at.button(key="invert_run").click().run()
+    assert not at.exception and time.perf_counter() - start < 20  # decoding 169 Mpx alone would take longer
+    assert len(at.error) == 1 and "169000000 pixels is over" in at.error[0].value
+    assert "invert_result" not in at.session_state
+
+
+@pytest.mark.parametrize("value", [12345, ["a,b"], "data:image/png;base64,@@@not base64@@@", ","])
+def test_whatever_a_crafted_client_sends_as_the_canvas_is_no_drawing_or_bytes(monkeypatch, value):
+    import app.canvas as canvas
+
+    monkeypatch.setattr(canvas, "_canvas", lambda **kwargs: value)
+    drawn = canvas.draw(key="k")
+    assert drawn is None or drawn == b""
+
+
+def test_an_image_bomb_sent_to_gradio_invert_is_refused_from_its_header(gradio_url, tmp_path):
+    from gradio_client import Client, handle_file
+
+    from test_security import png_declaring
+
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(png_declaring(13000, 13000))  # 169 Mpx: under Pillow's own 179 Mpx error, 3 GB once decoded
+    start = time.perf_counter()
+    with pytest.raises(Exception, match="pixel limit") as info:
+        Client(gradio_url, verbose=False).predict(handle_file(str(bomb)), api_name="/invert")
+    assert time.perf_counter() - start < 30 and "\n" not in str(info.value).strip()
+
+
+def test_a_walk_prunes_gradios_served_copies_of_older_walks(tmp_path, monkeypatch):
+    import app.gradio_app as ga
+
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path))  # Gradio's serving cache: one hash folder per file
+    for i in range(ga.KEEP_FILES + 8):
+        (tmp_path / f"h{i}").mkdir()
+        (tmp_path / f"h{i}" / f"walk-{i}.gif").write_bytes(b"gif")
+        os.utime(tmp_path / f"h{i}" / f"walk-{i}.gif", (1000 + i, 1000 + i))
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "image.png").write_bytes(b"png")  # not ours: never touched
+    ga.walk("0, 1", 2, "lerp")
+    kept = sorted(int(p.stem.split("-")[1]) for p in tmp_path.glob("*/walk-*.gif"))
+    assert kept == list(range(9, ga.KEEP_FILES + 8)) and (tmp_path / "other" / "image.png").is_file()

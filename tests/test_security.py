@@ -25,7 +25,7 @@ LIMIT_MB = 500  # what one refused request may add to a process, at most (the is
 CHILD = """
 import json, resource, sys, time, traceback
 sys.path.insert(0, {root!r})
-import torch, dcgan, dcgan.data, app.common  # the baseline: everything a server has imported already
+import torch, dcgan, dcgan.data, dcgan.direction_file, app.common  # the baseline: what a server has imported
 status = lambda key: int(open("/proc/self/status").read().split(key + ":")[1].split()[0])  # kB
 vm, rss = status("VmSize"), status("VmRSS")
 resource.setrlimit(resource.RLIMIT_AS, (vm * 1024 + {limit} * 2**20,) * 2)
@@ -238,6 +238,9 @@ def test_ordinary_truncation_draws_what_redrawing_always_drew():
     ["sample", "CKPT", "--scale", "0"], ["sample", "CKPT", "--truncation", "nan"], ["sample", "CKPT", "--n", "0"],
     ["filters", "CKPT", "--steps", "0"], ["walk", "CKPT", "--seeds", *map(str, range(1000))],
     ["walk", "CKPT", "--steps", "5000", "--n-keyframes", "4"],
+    ["invert", "CKPT", "digit.png", "--bank", "1000000000"], ["invert", "CKPT", *[f"{i}.png" for i in range(2000)]],
+    ["directions", "CKPT", "--method", "pca", "--k", "100000"], ["directions", "CKPT", "--method", "pca", "--cards", "-1"],
+    ["timeline", "runs/x", "--n", "0"], ["timeline", "runs/x", "--n", "1000000"],
 ])
 def test_nonsense_numbers_are_refused_before_loading(argv, monkeypatch, capsys):
     import dcgan.checkpoint
@@ -293,3 +296,49 @@ def test_a_full_disk_says_so_and_stale_temporary_files_go(tmp_path, monkeypatch)
         checkpoint.save_atomic({"a": torch.ones(2)}, tmp_path / "last.pt")
     assert "unexpected pos" not in str(err.value)
     assert (tmp_path / "last.pt").read_bytes() == before and len(list(tmp_path.iterdir())) == 1
+
+
+# -- directions files (the sliders page's upload, --project-out) ---------------------------------------
+def npz_of(members: dict) -> bytes:
+    """An .npz built by hand: name -> raw .npy bytes, or an array saved as one."""
+    import io
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, value in members.items():
+            if not isinstance(value, bytes):
+                item = io.BytesIO()
+                np.save(item, value, allow_pickle=False)
+                value = item.getvalue()
+            z.writestr(f"{name}.npy", value)
+    return buf.getvalue()
+
+
+def unit_vectors(k: int, nz: int = 8) -> np.ndarray:
+    v = np.random.default_rng(0).standard_normal((k, nz))
+    return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_a_directions_file_declaring_a_huge_array_is_refused_from_its_header():
+    data = npz_of({"names": np.array(["a"]), "vectors": npy_declaring((10**10, 100))})
+    assert len(data) < 1000
+    result = attack(f"from dcgan.direction_file import read_directions; read_directions({data!r}, nz=100)")
+    assert_refused(result, "too big for a directions file", peak_mb=50)
+
+
+@pytest.mark.parametrize("case", ["nested cards", "cards of the wrong shape", "infinite span", "nan span",
+                                  "spans too few", "10,000 directions"])
+def test_crafted_directions_files_are_one_line(case):
+    from dcgan.direction_file import read_directions
+
+    k = 10_000 if case == "10,000 directions" else 2
+    arrays = {"names": np.array([f"d{i}" for i in range(k)]), "vectors": unit_vectors(k)}
+    arrays.update({"nested cards": {"cards": np.array("[" * 100_000 + "]" * 100_000)},
+                   "cards of the wrong shape": {"cards": np.array("[1, 2]")},
+                   "infinite span": {"spans": np.array([3.0, np.inf])}, "nan span": {"spans": np.array([np.nan, 3.0])},
+                   "spans too few": {"spans": np.array([3.0])}}.get(case, {}))
+    with pytest.raises(DcganError) as err:
+        read_directions(npz_of(arrays), nz=8)
+    assert "\n" not in str(err.value)
+    good = {"names": arrays["names"][:2], "vectors": arrays["vectors"][:2], "spans": np.array([3.0, 5.0])}
+    assert [d.span for d in read_directions(npz_of(good), nz=8)[0]] == [3.0, 5.0]  # a sound file still reads

@@ -12,6 +12,9 @@ _canvas = components.declare_component("dcgan_canvas", path=str(Path(__file__).p
 def draw(*, key: str) -> bytes | None:
     """The drawing as PNG bytes once the user has drawn a stroke, None before (and after Clear)."""
     url = _canvas(key=key, default="")
-    if not url or "," not in url:
+    if not isinstance(url, str) or "," not in url:  # a crafted client may send anything
         return None
-    return base64.b64decode(url.split(",", 1)[1])
+    try:
+        return base64.b64decode(url.split(",", 1)[1])
+    except ValueError:  # not base64: what a crafted client could send; the page treats it as no drawing
+        return None

@@ -93,6 +93,9 @@ def main() -> None:
     if st.button("Find z", type="primary", key="invert_run", disabled=raw is None, icon=":material/search:"):
         try:
             arr = decode_image(raw, cfg.channels)
+        except core.DcganError as err:  # over the pixel limit (read from the header, nothing decoded)
+            st.error(str(err), icon=":material/error:")
+            return
         except Exception:  # any decoder failure means "not a readable image"
             st.error("This file is not a readable image: try a png, jpg, webp, bmp or gif.", icon=":material/error:")
             return

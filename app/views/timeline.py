@@ -90,7 +90,7 @@ def map_figure(amap, i: int, classes):
     return fig
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+@st.cache_data(max_entries=8, max_size="128MB", show_spinner=False)
 def animation(grids: np.ndarray) -> bytes:
     from dcgan.media import save_animation
 
