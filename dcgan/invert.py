@@ -30,7 +30,7 @@ class InvertSettings:
     steps: int = 30
     lr: float = 0.1  # Adam, cosine-decayed to 0
     feature_weight: float = 0.5  # D layer 1-2 feature loss, against the pixel MSE (2.0 read no more font digits right)
-    classifier_weight: float = 0.0  # the digit classifier's conv stages, when one is given
+    classifier_weight: float = 0.5  # digit classifier conv stages, if given (font digits read right: 0.1 89%, 0.5 91%)
     prior_weight: float = 0.05  # (|z|/sqrt(nz) - 1)^2
     seed: int = 0
 
