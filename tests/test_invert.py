@@ -1,5 +1,4 @@
 """Inversion: the CLI contract, polarity and size handling, the |z| prior, and a G(z0) round trip."""
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -7,8 +6,8 @@ import torch
 from PIL import Image
 
 from dcgan.checkpoint import build_model
-from dcgan.config import ModelConfig
 from dcgan.cli import main
+from dcgan.config import ModelConfig
 from dcgan.invert import InvertSettings, invert, load_target, match_polarity, memorisation_verdict, screen, to_target
 
 
