@@ -87,9 +87,10 @@ def send_buttons(model, mid: str, z: np.ndarray, stem: str) -> None:
 def main() -> None:
     st.title("Invert")
     core.intro("Bring your own image: find the z whose G(z) looks most like it, then explore from there. "
-               "1,024 random z are screened in one pass, the two nearest are optimised (pixels, D's features, and "
-               "a pull that keeps |z| typical), and the closer one is kept. Any size works; a digit drawn dark on "
-               "light is flipped to match a white-on-black model.")
+               "1,024 random z are screened in one pass, the two nearest are optimised (pixels, D's features, the "
+               "digit classifier's features for a digit model, and a pull that keeps |z| typical), and the closer "
+               "one is kept. Any size works; a digit drawn dark on light is flipped to match a white-on-black "
+               "model, and a digit is framed like MNIST's (20 px box, centred in 28 px by its centre of mass).")
     model, mid = core.current_model()
     cfg = model.config
     raw, stem = source_image(model)
