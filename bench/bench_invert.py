@@ -22,7 +22,16 @@ from PIL import Image
 import dcgan
 from dcgan.data import load_data
 from dcgan.font_digits import font_digit, upright_fonts
-from dcgan.invert import InvertSettings, feature_nets, invert, load_target, real_nn_reference, screen, target_options
+from dcgan.invert import (
+    InvertSettings,
+    busy_machine_threads,
+    feature_nets,
+    invert,
+    load_target,
+    real_nn_reference,
+    screen,
+    target_options,
+)
 from dcgan.media import grid, save_png, to_uint8, upscale
 from dcgan.metrics import load_classifier
 
@@ -54,6 +63,7 @@ def phases(paths: list[Path]) -> None:
         marks.append((name, time.process_time() - clock))
         clock = time.process_time()
 
+    threads = busy_machine_threads()  # as the CLI does
     model = dcgan.load(CKPT)
     nets, options = feature_nets(model), target_options(model)
     mark("load G, D, classifier; read G's polarity")
@@ -66,7 +76,7 @@ def phases(paths: list[Path]) -> None:
     mark(f"screen + optimise ({s.starts} starts x {s.steps} steps)")
     real_nn_reference(load_data("mnist", image_size=32, channels=1).as_float())
     mark("real-to-real NN yardstick")
-    print(f"  phases, CPU-s with {torch.get_num_threads()} thread(s) at load {os.getloadavg()[0]:.1f}: "
+    print(f"  phases, CPU-s with {threads} thread(s) at load {os.getloadavg()[0]:.1f}: "
           + "; ".join(f"{name} {sec:.1f}" for name, sec in marks))
 
 

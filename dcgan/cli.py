@@ -523,18 +523,16 @@ def add_directions_args(p: argparse.ArgumentParser) -> None:
          "python -m dcgan invert checkpoints/mnist-32.pt my_digit.png --out inverted/\n"
          "  python -m dcgan invert checkpoints/mnist-32.pt digits/*.png --starts 4 --steps 60 --out inverted/")
 def cmd_invert(args) -> int:
-    import os
     from pathlib import Path
 
     import numpy as np
     import torch
 
     from . import load
-    from .invert import InvertSettings, feature_nets, invert, target_options
+    from .invert import InvertSettings, busy_machine_threads, feature_nets, invert, target_options
     from .media import save_png, to_uint8
 
-    if os.getloadavg()[0] > (os.cpu_count() or 1):  # a busy machine: a second OpenMP thread only spins, waiting
-        torch.set_num_threads(1)
+    busy_machine_threads()
     model, out = load(args.checkpoint), Path(args.out)
     targets, stems = _invert_targets(args.images, target_options(model))
     if targets:
