@@ -73,8 +73,9 @@ def send_buttons(model, mid: str, z: np.ndarray, stem: str) -> None:
         sent = st.session_state.get("walk_keyframes")
         keep = sent if sent is not None and sent.shape[-1] == z.shape[0] else np.zeros((0, z.shape[0]), np.float32)
         st.session_state["walk_keyframes"] = np.concatenate([keep, z[None]]).astype(np.float32)
-        names = st.session_state.setdefault("walk_keyframe_names", {})  # the Walks page labels it by this
+        names = dict(st.session_state.get("walk_keyframe_names", {}))  # z bytes -> label, read by the Walks page
         names[z.astype(np.float32).tobytes()] = f"inverted: {stem}"
+        st.session_state["walk_keyframe_names"] = names
         st.success(f"Added: the Walks page has {len(st.session_state['walk_keyframes'])} sent point(s).")
     if c3.button("Use z as C in arithmetic", key="invert_to_arith", icon=":material/calculate:"):
         st.session_state["arith_inverted"] = z.astype(np.float32)
