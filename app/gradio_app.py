@@ -183,15 +183,15 @@ def invert_image(image: str | None, path: str = str(DEFAULT)) -> tuple[list, np.
 
     Any size or mode is fitted to the model; a digit drawn black on white is flipped for a white-on-black model.
     """
-    from dcgan.invert import invert, load_target, model_polarity
+    from dcgan.invert import feature_nets, invert, load_target, target_options
 
     if not image:
         raise gr.Error("upload or draw an image first", print_exception=False)
     with user_errors():
         model = model_at(path)
         cfg = model.config
-        target = load_target(image, image_size=cfg.image_size, channels=cfg.channels, white_on_black=model_polarity(model.G))
-        res = invert(model.G, target, D=model.D)
+        target = load_target(image, **target_options(model))
+        res = invert(model.G, target, **feature_nets(model))
         text = (f"RMS pixel error {res.error[0]:.3f} (in [-1, 1] units); |z|/sqrt(nz) {res.typicality()[0]:.2f} "
                 "(near 1 for a typical z). Left: the image as the model sees it; right: G(z).")
         pair = upscale(grid(torch.cat([target, res.images]), nrow=2, padding=2), max(1, 128 // cfg.image_size))

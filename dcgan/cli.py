@@ -529,14 +529,15 @@ def cmd_invert(args) -> int:
     import torch
 
     from . import load
-    from .invert import InvertSettings, invert, model_polarity
+    from .invert import InvertSettings, busy_machine_threads, feature_nets, invert, target_options
     from .media import save_png, to_uint8
 
+    busy_machine_threads()
     model, out = load(args.checkpoint), Path(args.out)
-    targets, stems = _invert_targets(args.images, model.config, model_polarity(model.G))
+    targets, stems = _invert_targets(args.images, target_options(model))
     if targets:
         settings = InvertSettings(bank=args.bank, starts=args.starts, steps=args.steps, seed=args.seed)
-        res = invert(model.G, torch.cat(targets), D=model.D, settings=settings)
+        res = invert(model.G, torch.cat(targets), settings=settings, **feature_nets(model))
         out.mkdir(parents=True, exist_ok=True)
         for stem, z, img, err, typ in zip(stems, res.z, to_uint8(res.images), res.error, res.typicality()):
             np.save(out / f"{stem}.npy", z.numpy().astype(np.float32))
@@ -546,7 +547,7 @@ def cmd_invert(args) -> int:
     return 2 if len(targets) < len(args.images) else 0
 
 
-def _invert_targets(paths, cfg, white_on_black):
+def _invert_targets(paths, options: dict):
     """The readable images as targets, and their file stems; each unreadable one gets one line on stderr."""
     from pathlib import Path
 
@@ -555,7 +556,7 @@ def _invert_targets(paths, cfg, white_on_black):
     targets, stems = [], []
     for path in paths:
         try:
-            targets.append(load_target(path, image_size=cfg.image_size, channels=cfg.channels, white_on_black=white_on_black))
+            targets.append(load_target(path, **options))
             stems.append(Path(path).stem)
         except Exception as e:  # one bad file must not stop the others
             why = str(e).splitlines()[0][:120] if str(e) else type(e).__name__

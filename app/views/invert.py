@@ -1,5 +1,6 @@
 """Bring your own image: upload or draw one, find the z whose G(z) matches it, then explore from that z."""
 import io
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
@@ -8,7 +9,7 @@ import torch
 from app import core
 from app.canvas import draw
 from dcgan.data import decode_image, model_default_data
-from dcgan.invert import InvertSettings, invert, model_polarity, real_nn_reference, to_target
+from dcgan.invert import InvertSettings, feature_nets, invert, real_nn_reference, target_options, to_target
 from dcgan.media import to_uint8
 
 
@@ -18,15 +19,15 @@ def yardstick(name: str, image_size: int, channels: int) -> float:
     return real_nn_reference(core.dataset(name, image_size, channels).as_float())
 
 
-def source_image(model) -> bytes | None:
-    """The user's image as file bytes: drawn on the canvas or uploaded."""
+def source_image(model) -> tuple[bytes | None, str]:
+    """The user's image as file bytes (drawn on the canvas or uploaded), and a name for it."""
     how = st.radio("Image", ["Draw", "Upload"], horizontal=True, key="invert_source",
                    disabled=model.config.channels != 1, help="Drawing is for greyscale (digit) models")
     if how == "Draw" and model.config.channels == 1:
-        return draw(key="invert_canvas")
+        return draw(key="invert_canvas"), "drawing"
     upload = st.file_uploader("An image of any size (png, jpg, webp, bmp, gif)", key="invert_upload",
                               type=["png", "jpg", "jpeg", "webp", "bmp", "gif"])
-    return upload.getvalue() if upload is not None else None
+    return (upload.getvalue(), Path(upload.name).stem) if upload is not None else (None, "")
 
 
 def run_inversion(model, target: torch.Tensor):
@@ -40,7 +41,7 @@ def run_inversion(model, target: torch.Tensor):
             bar.progress(step / steps, text=f"Optimising z: step {step} of {steps}")
             core.show_image(to_uint8(images)[0], f"G(z) at step {step}", scale=scale, container=live)
 
-    res = invert(model.G, target, D=model.D, settings=settings, progress=progress)
+    res = invert(model.G, target, settings=settings, progress=progress, **feature_nets(model))
     bar.empty()
     live.empty()
     return res
@@ -48,7 +49,7 @@ def run_inversion(model, target: torch.Tensor):
 
 def show_result(model, result: dict) -> None:
     """Target, reconstruction and their difference side by side, with the error against the data's yardstick."""
-    cfg, scale = model.config, core.display_size(model.config)
+    cfg, scale = model.config, max(1, 224 // model.config.image_size)  # 224 px: three fit side by side
     name = model_default_data(cfg)
     nn = yardstick(name, cfg.image_size, cfg.channels)
     diff = np.abs(result["target"].astype(int) - result["recon"].astype(int)).astype(np.uint8)
@@ -63,7 +64,7 @@ def show_result(model, result: dict) -> None:
                 "a sampled z, so the sliders, walks and arithmetic treat it like one).")
 
 
-def send_buttons(model, mid: str, z: np.ndarray) -> None:
+def send_buttons(model, mid: str, z: np.ndarray, stem: str) -> None:
     c1, c2, c3, c4 = st.columns(4)
     if c1.button("Send z to the sliders", key="invert_to_sliders", icon=":material/tune:"):
         core.set_slider_start(mid, z)
@@ -72,6 +73,9 @@ def send_buttons(model, mid: str, z: np.ndarray) -> None:
         sent = st.session_state.get("walk_keyframes")
         keep = sent if sent is not None and sent.shape[-1] == z.shape[0] else np.zeros((0, z.shape[0]), np.float32)
         st.session_state["walk_keyframes"] = np.concatenate([keep, z[None]]).astype(np.float32)
+        names = dict(st.session_state.get("walk_keyframe_names", {}))  # z bytes -> label, read by the Walks page
+        names[z.astype(np.float32).tobytes()] = f"inverted: {stem}"
+        st.session_state["walk_keyframe_names"] = names
         st.success(f"Added: the Walks page has {len(st.session_state['walk_keyframes'])} sent point(s).")
     if c3.button("Use z as C in arithmetic", key="invert_to_arith", icon=":material/calculate:"):
         st.session_state["arith_inverted"] = z.astype(np.float32)
@@ -84,12 +88,13 @@ def send_buttons(model, mid: str, z: np.ndarray) -> None:
 def main() -> None:
     st.title("Invert")
     core.intro("Bring your own image: find the z whose G(z) looks most like it, then explore from there. "
-               "1,024 random z are screened in one pass, the two nearest are optimised (pixels, D's features, and "
-               "a pull that keeps |z| typical), and the closer one is kept. Any size works; a digit drawn dark on "
-               "light is flipped to match a white-on-black model.")
+               "1,024 random z are screened in one pass, the two nearest are optimised (pixels, D's features, the "
+               "digit classifier's features for a digit model, and a pull that keeps |z| typical), and the closer "
+               "one is kept. Any size works; a digit drawn dark on light is flipped to match a white-on-black "
+               "model, and a digit is framed like MNIST's (20 px box, centred in 28 px by its centre of mass).")
     model, mid = core.current_model()
     cfg = model.config
-    raw = source_image(model)
+    raw, stem = source_image(model)
     if st.button("Find z", type="primary", key="invert_run", disabled=raw is None, icon=":material/search:"):
         try:
             arr = decode_image(raw, cfg.channels)
@@ -99,9 +104,9 @@ def main() -> None:
         except Exception:  # any decoder failure means "not a readable image"
             st.error("This file is not a readable image: try a png, jpg, webp, bmp or gif.", icon=":material/error:")
             return
-        target = to_target(arr, image_size=cfg.image_size, channels=cfg.channels, white_on_black=model_polarity(model.G))
+        target = to_target(arr, **target_options(model))
         res = run_inversion(model, target)
-        st.session_state["invert_result"] = dict(mid=mid, z=res.z[0].numpy(), target=to_uint8(target)[0],
+        st.session_state["invert_result"] = dict(mid=mid, stem=stem, z=res.z[0].numpy(), target=to_uint8(target)[0],
                                                  recon=to_uint8(res.images)[0], error=float(res.error[0]),
                                                  typ=float(res.typicality()[0]))
     result = st.session_state.get("invert_result")
@@ -109,7 +114,7 @@ def main() -> None:
         st.info("Draw or upload an image, then press Find z (a few seconds).")
         return
     show_result(model, result)
-    send_buttons(model, mid, result["z"])
+    send_buttons(model, mid, result["z"], result["stem"])
 
 
 with core.guard():

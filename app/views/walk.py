@@ -52,9 +52,10 @@ def extra_keyframes(model) -> tuple[list[torch.Tensor], list[torch.Tensor], list
         before, before_names = [torch.from_numpy(slider_z)], ["slider z"]
     sent = st.session_state.get("walk_keyframes")
     if sent is not None and sent.shape[-1] == model.config.nz and c2.checkbox(
-            f"Add the {len(sent)} points sent from the feature map", value=True, key="walk_use_sent"):
+            f"Add the {len(sent)} points sent from the feature map or Invert", value=True, key="walk_use_sent"):
         after += [torch.from_numpy(z) for z in sent]
-        after_names += [f"map point {i + 1}" for i in range(len(sent))]
+        named = st.session_state.get("walk_keyframe_names", {})  # z bytes -> "inverted: <file stem>"
+        after_names += [named.get(z.tobytes(), f"map point {i + 1}") for i, z in enumerate(sent)]
     uploads = st.file_uploader("Add saved z's (.npy or .json from the slider page; an array of several works too)",
                                type=["npy", "json"], accept_multiple_files=True, key="walk_z_upload")
     for upload in uploads or []:

@@ -202,3 +202,32 @@ def test_a_drawn_digit_is_inverted_and_its_z_reaches_the_sliders(streamlit_url, 
     wait_for_app(page)
     go_to(page, "Latent sliders")
     no_error_on_page(page)
+
+
+def test_an_uploaded_font_digit_is_inverted_and_walks_under_its_file_name(streamlit_url, page, tmp_path):
+    from dcgan.font_digits import DEJAVU, font_digit
+
+    font_digit(DEJAVU / "DejaVuSerif.ttf", 2, size=200).save(tmp_path / "two.png")  # black on white, small
+    open_app(page, streamlit_url, "invert")
+    page.get_by_text("Upload", exact=True).click()
+    wait_for_app(page)
+    uploader = page.locator("[data-testid='stFileUploader']").filter(has_text="An image of any size")
+    uploader.locator("input[type='file']").set_input_files(str(tmp_path / "two.png"))
+    page.wait_for_timeout(1500)
+    wait_for_app(page)
+    page.get_by_role("button", name="Find z").click()
+    page.wait_for_timeout(500)
+    wait_for_app(page, timeout=180_000)
+    no_error_on_page(page)
+    images = page.locator("[data-testid='stMain'] [data-testid='stImage'] img")
+    boxes = [images.nth(i).bounding_box() for i in range(images.count())][-3:]  # target, G(z), difference
+    assert len(boxes) == 3 and all(b["width"] >= 200 for b in boxes)  # legible: 224 px each
+    assert boxes[0]["y"] == boxes[1]["y"] == boxes[2]["y"] and boxes[0]["x"] < boxes[1]["x"] < boxes[2]["x"]
+    page.screenshot(path=str(SCREENSHOTS / "screenshot-invert-upload.png"))
+    page.get_by_role("button", name="Add z to the walk").click()
+    page.get_by_text("Added: the Walks page has").wait_for(timeout=60_000)  # the click's rerun has run
+    wait_for_app(page)
+    go_to(page, "Walks")
+    no_error_on_page(page)
+    page.screenshot(path=str(SCREENSHOTS / "screenshot-walk-inverted.png"), full_page=True)
+    assert "inverted: two" in page.locator("[data-testid='stMain']").inner_text()
