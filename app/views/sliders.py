@@ -92,7 +92,8 @@ def panel(model, mid: str, directions: list, cards: dict | None = None) -> None:
         values = live if live is not None else values
         for key, d in directions if live is None else ():  # else the server's own sliders
             extra = f" · {100 * d.explained_variance:.1f}% of variance" if d.explained_variance else ""
-            values[key] = st.slider(f"{d.name}{extra}", -float(d.span), float(d.span), 0.0, 0.1, key=key,
+            start = None if key in st.session_state else 0.0  # a default beside a set value warns in the log
+            values[key] = st.slider(f"{d.name}{extra}", -float(d.span), float(d.span), start, 0.1, key=key,
                                     help="Strength in standard deviations of z along this direction; the range "
                                          "reaches where its report card says the effect happens")
             if key in cards:
