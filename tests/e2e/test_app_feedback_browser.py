@@ -16,7 +16,8 @@ def logged_app(tmp_path_factory):
     """A server of our own whose stdout and stderr (the server log) go to a file."""
     folder = tmp_path_factory.mktemp("logged-app")
     args = ["-m", "streamlit", "run", "app/main.py", "--server.address", "127.0.0.1", "--server.headless", "true",
-            "--global.developmentMode", "false", "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
+            "--global.developmentMode", "false", "--server.fileWatcherType", "none",
+            "--browser.gatherUsageStats", "false"]
     previous = os.environ.get("DCGAN_APP_RUNS")
     os.environ["DCGAN_APP_RUNS"] = str(folder / "runs")  # never the user's runs/app
     try:
