@@ -162,6 +162,7 @@ def test_the_generate_tab_opens_with_samples(ga):
     assert ga.generate in [f.fn for f in on_load]
 
 
+@pytest.mark.slow
 def test_colour_by_redraws_the_cached_map_without_mapping_again(ga, tiny_checkpoint, monkeypatch):
     import dcgan.embed
 
@@ -170,10 +171,11 @@ def test_colour_by_redraws_the_cached_map_without_mapping_again(ga, tiny_checkpo
     monkeypatch.setattr(dcgan.embed, "feature_map", lambda *a, **k: calls.append(1) or real(*a, **k))
     path = str(tiny_checkpoint)
     assert not hasattr(ga.umap_recolour(path, "digits", 200, "label"), "data") and not calls  # no map yet: no update
-    ga.umap_plot(path, "digits", 200, "kind", progress=lambda *a, **k: None)
-    recoloured = ga.umap_recolour(path, "digits", 200, "label")
+    ga.umap_plot(path, "digits", 100, "kind", progress=lambda *a, **k: None)  # the map the UMAP tab test makes
+    mapped = len(calls)
+    recoloured = ga.umap_recolour(path, "digits", 100, "label")
     assert "generated" in {t.name for t in recoloured.data} and "7" in {t.name for t in recoloured.data}
-    assert len(calls) == 1  # mapped once, recoloured from the cache
+    assert len(calls) == mapped <= 1  # mapped at most once, recoloured from the cache
 
 
 def test_filters_rows_are_labelled_with_their_channel_and_figures(ga, tiny_checkpoint):
