@@ -54,7 +54,7 @@ def test_the_slider_image_stays_in_view_with_many_sliders_open(logged_app, page)
     page.get_by_text("Live view (G runs in your browser").click()  # the server's sliders, one per direction
     wait_for_app(page)
     for label in ("PCA directions", "SeFa directions"):
-        thumb = page.locator("[data-testid='stSlider']").filter(has_text=label).locator("[role='slider']")
+        thumb = page.locator("[data-testid='stSlider']").filter(has_text=label).locator("input[type='range']")
         thumb.focus()
         page.keyboard.press("End")  # 12 PCA and 8 SeFa directions
         page.wait_for_timeout(500)
@@ -85,3 +85,23 @@ def test_every_page_leaves_no_widget_warning_or_traceback_in_the_server_log(logg
         wait_for_app(page)
     text = log.read_text()
     assert WIDGET_WARNING not in text and "Traceback" not in text, text[-3000:]
+
+
+def test_the_live_view_canvas_stays_in_view_with_many_sliders_open(logged_app, page):
+    url, _ = logged_app
+    page.goto(f"{url}/sliders")
+    wait_for_app(page)
+    thumb = page.locator("[data-testid='stSlider']").filter(has_text="PCA directions").locator("input[type='range']")
+    thumb.focus()
+    page.keyboard.press("End")  # 12 PCA directions, beside the 3 style ones
+    page.wait_for_timeout(500)
+    wait_for_app(page, timeout=120_000)
+    rows = page.locator("[data-testid='live-view'] .dl-row")
+    rows.last.wait_for(timeout=60_000)
+    assert rows.count() >= 15
+    rows.last.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    box, height = page.locator("[data-testid='live-canvas']").bounding_box(), page.viewport_size["height"]
+    assert rows.first.bounding_box()["y"] < box["y"] + box["height"]  # the first rows have scrolled under the canvas
+    assert 0 <= box["y"] and box["y"] + box["height"] <= height
+    page.screenshot(path=str(SCREENSHOTS / "feedback-sticky-live-view.png"))
