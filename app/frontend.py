@@ -172,8 +172,9 @@ class ResultCache:
 
     def __setitem__(self, key, value) -> None:
         with self._lock:
-            self._items[key], self._sizes[key] = value, nbytes(value)
+            self._items[key] = value
             self._items.move_to_end(key)
+            self._sizes = {k: nbytes(v) for k, v in self._items.items()}  # re-measured: a job's result grows
             while len(self._items) > 1 and (len(self._items) > self.max_entries or self.nbytes > self.max_bytes):
                 oldest = next(iter(self._items))
                 del self._items[oldest], self._sizes[oldest]

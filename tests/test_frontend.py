@@ -31,6 +31,17 @@ def test_result_cache_is_bounded_by_bytes_and_keeps_the_newest():
     assert "huge" in cache and len(cache) == 1
 
 
+def test_a_result_that_grows_after_it_is_kept_counts_at_its_new_size():
+    class Job:  # like app.core.Job: its result arrives after it is put in the cache
+        result = None
+
+    cache, job = frontend.ResultCache(max_entries=10, max_bytes=1000), Job()
+    cache["job"] = job
+    job.result = np.zeros(200, dtype=np.float32)  # 800 bytes
+    cache["new"] = np.zeros(100, dtype=np.float32)  # 400 more: over budget, so the job goes
+    assert "job" not in cache and "new" in cache
+
+
 def test_nbytes_finds_tensors_and_arrays_inside_dataclasses_dicts_and_lists():
     @dataclass
     class Report:
