@@ -29,7 +29,8 @@ from dcgan.media import to_uint8, upscale  # noqa: E402,F401  (re-exported to th
 import dcgan.latent  # noqa: E402
 from dcgan.data import BUILTIN, data_mismatch, model_default_data  # noqa: E402
 from dcgan.readings import VERDICT_HELP, DigitReader, image_captions, verdict_caption  # noqa: E402,F401
-from dcgan.readings import applies as readings_apply  # noqa: E402
+from dcgan.readings import applies as readings_apply  # noqa: E402,F401
+from app import frontend  # noqa: E402  (what the Gradio app shares: caches, error lines, scale factors)
 
 BUNDLED = ROOT / "checkpoints"
 DEFAULT_MODEL = BUNDLED / "mnist-32.pt"
@@ -46,10 +47,9 @@ def guard():
     try:
         yield
     except DcganError as err:
-        st.error(str(err), icon=":material/error:")
-    except Exception as err:  # the last line of defence: a user must never see a traceback
-        first = str(err).splitlines()[0] if str(err) else type(err).__name__
-        st.error(f"Something went wrong: {first[:300]}. Try another setting or reload the page.", icon=":material/error:")
+        st.error(frontend.one_line(err, limit=1000), icon=":material/error:")
+    except Exception as err:  # the last line of defence: a user must never see a traceback; the server log gets it
+        st.error(frontend.unexpected(err), icon=":material/error:")
 
 
 def guarded(fn):
@@ -62,10 +62,10 @@ def guarded(fn):
 
 
 # -- models ---------------------------------------------------------------------------------------
-@st.cache_resource(max_entries=8, show_spinner="Loading model…")
-def load_model(path: str, mtime: float) -> dcgan.Model:
-    """One shared, eval-mode Model per file version (mtime in the key reloads a retrained run)."""
-    return dcgan.load(path)
+def load_model(path: str, mtime: float | None = None) -> dcgan.Model:
+    """One shared, eval-mode Model per file version (path, mtime, size): the Gradio app's cache too."""
+    with st.spinner("Loading model…"):
+        return frontend.model_at(path)
 
 
 def app_runs() -> Path:
@@ -181,7 +181,7 @@ def save_uploads(files) -> tuple[list[str], list[str]]:
         try:
             model = dcgan.load(path)  # raises a one-line CheckpointError for anything unusable
         except DcganError as err:
-            errors.append(f"Could not load {path.name}: {err}")
+            errors.append(frontend.load_failed(path.name, err))
             continue
         label = f"{path.name} (uploaded, {model.config.image_size}px{'' if model.D is not None else ', G only'})"
         uploaded_models()[label] = path
@@ -240,14 +240,8 @@ def model_picker() -> None:
 
 
 # -- images ---------------------------------------------------------------------------------------
-def display_size(config) -> int:
-    """A nearest-neighbour factor that shows small images at a readable size (128 px)."""
-    return max(1, 128 // config.image_size)
-
-
-def thumb_scale(config) -> int:
-    """The factor for thumbnails in grids and strips (64 px)."""
-    return max(1, 64 // config.image_size)
+display_size = frontend.display_scale  # a nearest-neighbour factor that shows an image at about 128 px
+thumb_scale = frontend.thumb_scale  # the factor for thumbnails in grids and strips (about 64 px)
 
 
 def render(model: dcgan.Model, z: torch.Tensor) -> tuple[np.ndarray, list[str]]:
@@ -265,21 +259,16 @@ def render_with_readings(model: dcgan.Model, z: torch.Tensor):
         return to_uint8(images), image_captions(model, images, readings), readings
 
 
-@st.cache_resource(max_entries=4, show_spinner="Calibrating the digit reading…")
-def _digit_reader(name: str, image_size: int) -> DigitReader:
-    return DigitReader(dataset(name, image_size, 1))
-
-
 def digit_reader(model) -> DigitReader | None:
     """The second reading for a digit model (classifier + nearest training image), None for other models."""
-    if not readings_apply(model.config, model.config.dataset):
-        return None
-    return _digit_reader(model.config.dataset, model.config.image_size)
+    with st.spinner("Calibrating the digit reading…"):
+        return frontend.digit_reader(model)
 
 
 def show_image(image: np.ndarray, caption: str = "", *, scale: int = 4, container=st) -> None:
     """A crisp (nearest-neighbour) image with a caption."""
     shown = upscale(image, scale)
+    caption = frontend.keep_phrases(caption)  # lines break between ' · ' phrases, never inside one
     container.image(shown[..., 0] if shown.shape[-1] == 1 else shown, caption=caption, width="content",
                     output_format="PNG")
 
@@ -372,16 +361,16 @@ def set_slider_start(mid: str, z) -> None:
 
 # -- slow results ---------------------------------------------------------------------------------------
 @st.cache_resource
-def results() -> dict:
-    """Results that cost seconds (filters, maps, probes), keyed by model id and settings, shared by sessions."""
-    return {}
+def results() -> frontend.ResultCache:
+    """Results that cost seconds (filters, maps, probes), keyed by model id and settings, shared by sessions;
+    bounded by entries and bytes (the least recently used go first)."""
+    return frontend.ResultCache()
 
 
-@st.cache_resource(max_entries=4, show_spinner="Loading the data set…")
 def dataset(name: str, image_size: int, channels: int):
-    from dcgan.data import load_data
-
-    return load_data(name, image_size=image_size, channels=channels)
+    """A built-in data set, loaded once per process (frontend.dataset, shared with the Gradio app)."""
+    with st.spinner("Loading the data set…"):
+        return frontend.dataset(name, image_size, channels)
 
 
 def dataset_choice(model, *, key: str, container=st) -> str:
@@ -405,12 +394,10 @@ def model_dataset(model, *, key: str, container=st):
     return dataset(dataset_choice(model, key=key, container=container), model.config.image_size, model.config.channels)
 
 
-@st.cache_resource(max_entries=4, show_spinner="Loading the real images…")
 def real_pool(name: str, image_size: int, channels: int):
     """A fixed random subset of a built-in set, loaded once per process (see dcgan.channel_report.real_pool)."""
-    from dcgan.channel_report import real_pool as pool
-
-    return pool(dataset(name, image_size, channels))
+    with st.spinner("Loading the real images…"):
+        return frontend.real_pool(name, image_size, channels)
 
 
 def add_user_direction(direction) -> str:
@@ -473,8 +460,8 @@ class Job:
             self.result = fn(*args, progress=self.progress, **kwargs)
         except DcganError as err:
             self.error = str(err)
-        except Exception as err:  # shown as one line, like guard()
-            self.error = f"Something went wrong: {(str(err).splitlines() or [type(err).__name__])[0][:300]}"
+        except Exception as err:  # shown as one line, like guard(); the traceback goes to the server log
+            self.error = frontend.unexpected(err)
         self.done = self.total
 
     def progress(self, done: int, total: int, message: str = "") -> None:

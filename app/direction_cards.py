@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
+from app import frontend
 from dcgan import directions as Dn
 from dcgan import report_card as R
 from dcgan.direction_file import fingerprint, load_directions
@@ -47,7 +48,10 @@ def _computed(mid: str, method: str, _model):
 
 def builtin(model, mid: str, path, method: str) -> tuple[list, dict]:
     """A built-in set (pca, sefa, class, style) with slider ranges from their cards, and the cards by name."""
-    return _shipped(mid, str(path), method, model) or _computed(mid, method, model)
+    shipped = _shipped(mid, str(path), method, model)
+    if shipped is None and method == "pca":  # the same cache as the Gradio app's sliders
+        return frontend.pca_directions(path, k=12), {}
+    return shipped or _computed(mid, method, model)
 
 
 @st.cache_resource(max_entries=8, show_spinner="Measuring a random direction as the baseline…")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import atexit
 import contextlib
-import functools
 import html
 import os
 import shutil
@@ -30,12 +29,12 @@ sys.path.insert(0, str(ROOT))  # `python app/gradio_app.py` from anywhere still 
 import dcgan  # noqa: E402
 from dcgan import latent as L  # noqa: E402
 from dcgan.data import BUILTIN as DATASETS  # noqa: E402  (built-in real-image sets: no network)
-from dcgan.data import data_mismatch, model_default_data  # noqa: E402
+from dcgan.data import data_mismatch  # noqa: E402
 from dcgan.errors import DcganError  # noqa: E402
 from dcgan.limits import MAX_KEYFRAMES, check_walk  # noqa: E402
 from dcgan.media import grid, save_animation, to_uint8, upscale  # noqa: E402
-from dcgan.readings import DigitReader, image_captions, verdict_help  # noqa: E402
-from dcgan.readings import applies as readings_apply  # noqa: E402
+from dcgan.readings import verdict_help  # noqa: E402
+from app import frontend  # noqa: E402  (what the Streamlit app shares: caches, error lines, scale factors)
 
 DEFAULT = ROOT / "checkpoints" / "mnist-32.pt"
 OUT = Path(tempfile.mkdtemp(prefix="dcgan-gradio-"))  # walk GIFs; PNGs go through Gradio's own cache
@@ -55,46 +54,16 @@ def user_errors():
     except gr.Error:
         raise
     except (DcganError, ValueError, OSError) as err:
-        line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise gr.Error(html.escape(line, quote=False), print_exception=False) from None
+        raise gr.Error(html.escape(frontend.one_line(err, limit=1000), quote=False), print_exception=False) from None
+    except Exception as err:  # not foreseen: one line on the page, the full traceback in the server log
+        raise gr.Error(html.escape(frontend.unexpected(err), quote=False), print_exception=False) from None
 
 
-def _version(path: str) -> tuple[str, float]:
-    file = Path(path)  # a retrained file at the same path is a new version; dcgan.load reports a missing one
-    return path, file.stat().st_mtime if file.is_file() else 0.0
-
-
-@functools.lru_cache(maxsize=8)
-def _load(path: str, mtime: float) -> dcgan.Model:
-    return dcgan.load(path)
-
-
-def model_at(path: str) -> dcgan.Model:
-    """The shared, eval-mode Model for a file (loaded once per file version)."""
-    return _load(*_version(path))
-
-
-@functools.lru_cache(maxsize=8)
-def _directions(path: str, mtime: float) -> list[L.Direction]:
-    return L.pca_directions(_load(path, mtime).G, k=N_SLIDERS, n_samples=2000)
-
-
-_SLOW: dict = {}  # results that cost seconds (filters, UMAP), keyed by file version and settings
-
-
-def _cached(key: tuple, compute):
-    if key not in _SLOW:
-        if len(_SLOW) >= 32:
-            _SLOW.pop(next(iter(_SLOW)))  # forget the oldest
-        _SLOW[key] = compute()
-    return _SLOW[key]
-
-
-def _picture(images, *, target: int) -> np.ndarray:
-    """A crisp uint8 (H, W, 3) grid with each image upscaled to about `target` px (what page and API return)."""
-    n = len(images)
-    nrow = max(1, round(n**0.5))
-    return upscale(grid(images, nrow=nrow, padding=2 if n > 1 else 0), max(1, target // images.shape[-1]))
+model_at = frontend.model_at  # the shared, eval-mode Model for a file, loaded once per file version
+_version = frontend.version
+SLOW = frontend.ResultCache()  # results that cost seconds (filters, UMAP), keyed by file version and settings
+_cached = SLOW.get_or_compute
+_picture = frontend.square_grid  # what page and API return: a square grid, each image about `target` px
 
 
 def _no_d(model: dcgan.Model, what: str) -> None:
@@ -172,9 +141,9 @@ def walk(seeds: str, steps: float, mode: str, path: str = str(DEFAULT)) -> str:
     with user_errors():
         check_walk(len(keys), int(steps))
         model = model_at(path)
-        z = torch.cat([L.sample_z(1, model.config.nz, seed=s) for s in keys])  # (K, nz): keyframe i = seed i's sample
+        z = frontend.keyframes_from_seeds(keys, model.config.nz)  # (K, nz): keyframe i = seed i's sample
         frames = L.walk_frames(model.G, z, int(steps), mode=mode)
-        scale = max(1, 128 // model.config.image_size)
+        scale = frontend.display_scale(model.config)
         return str(save_animation(frames, _bounded_walks() / f"walk-{uuid.uuid4().hex[:12]}.gif", fps=12, scale=scale))
 
 
@@ -194,19 +163,8 @@ def invert_image(image: str | None, path: str = str(DEFAULT)) -> tuple[list, np.
         res = invert(model.G, target, **feature_nets(model))
         text = (f"RMS pixel error {res.error[0]:.3f} (in [-1, 1] units); |z|/sqrt(nz) {res.typicality()[0]:.2f} "
                 "(near 1 for a typical z). Left: the image as the model sees it; right: G(z).")
-        pair = upscale(grid(torch.cat([target, res.images]), nrow=2, padding=2), max(1, 128 // cfg.image_size))
+        pair = upscale(grid(torch.cat([target, res.images]), nrow=2, padding=2), frontend.display_scale(cfg))
         return res.z[0].tolist(), pair, text
-
-
-def _reader(model: dcgan.Model) -> DigitReader | None:
-    """The digit reading (classifier + nearest training image) for digit models, calibrated once per data set."""
-    from dcgan.data import load_data
-
-    config = model.config
-    if not readings_apply(config, config.dataset):
-        return None
-    return _cached(("reader", config.dataset, config.image_size),
-                   lambda: DigitReader(load_data(config.dataset, image_size=config.image_size, channels=1)))
 
 
 def slide(path: str, seed: float, *strengths: float) -> tuple[np.ndarray, str]:
@@ -214,12 +172,11 @@ def slide(path: str, seed: float, *strengths: float) -> tuple[np.ndarray, str]:
     with user_errors():
         model = model_at(path)
         z = L.sample_z(1, model.config.nz, seed=int(seed))[0]
-        for direction, strength in zip(_directions(*_version(path)), strengths):
+        for direction, strength in zip(frontend.pca_directions(path, k=N_SLIDERS), strengths):
             z = L.apply_direction(z, direction, strength)
         images = L.generate(model.G, z[None])
-        reader = _reader(model)
-        caption = image_captions(model, images, reader.read(images) if reader else None)[0]
-        image = upscale(to_uint8(images)[0], max(1, 256 // model.config.image_size))
+        caption = frontend.captions(model, images)[0]
+        image = upscale(to_uint8(images)[0], frontend.display_scale(model.config, target=256))
         return (image[..., 0] if image.shape[-1] == 1 else image), f"{caption}\n\n{verdict_help(model)}"
 
 
@@ -227,8 +184,7 @@ def filters(path: str, method: str, layer: str, count: float, steps: float, supp
             progress=gr.Progress()) -> tuple[np.ndarray, str]:
     """Channels 0..count-1 of a D layer, one row each: the optimised image, the suppressing one (if asked), then the
     real images that excite the channel most and least (dcgan.channel_report, as on the Streamlit page)."""
-    from dcgan.channel_report import METHODS, PIXELS, explain_channels, real_pool, report_rows, summary_lines
-    from dcgan.data import load_data
+    from dcgan.channel_report import METHODS, PIXELS, explain_channels, report_rows, summary_lines
     from dcgan.filters import FilterSettings
     from dcgan.latent_filters import LatentSettings
 
@@ -236,7 +192,7 @@ def filters(path: str, method: str, layer: str, count: float, steps: float, supp
         model = model_at(path)
         _no_d(model, "filters")
         size, ch = model.config.image_size, model.config.channels
-        pool = _cached(("pool", source, size, ch), lambda: real_pool(load_data(source, image_size=size, channels=ch)))
+        pool = frontend.real_pool(source, size, ch)
 
         def compute():
             return explain_channels(model, layer, pool, method=method, channels=range(int(count)), suppress=bool(suppress),
@@ -245,11 +201,14 @@ def filters(path: str, method: str, layer: str, count: float, steps: float, supp
 
         report = _cached(("filters", *_version(path), method, layer, int(count), int(steps), bool(suppress), source), compute)
         images, width = report_rows(report, pool)
-        picture = upscale(grid(images, nrow=width, padding=2), max(1, 64 // size))
+        picture = upscale(grid(images, nrow=width, padding=2), frontend.thumb_scale(model.config))
         lines = [f"**{method}**: {METHODS[method]}", *summary_lines(report)]
         if method == PIXELS:
             lines.append("Pixel-space images are superstimuli: read them as texture, not as pictures of the data.")
-        return picture, "\n\n".join(lines)
+        rows = [f"| {n + 1} | {frontend.channel_label(report, n)} | {frontend.channel_figures(report, n)} |"
+                for n in range(len(report.channels))]
+        table = "\n".join(["| row | channel | activation reached |", "| --- | --- | --- |", *rows])
+        return picture, "\n\n".join([*lines, table])
 
 
 def dissect(path: str, layer: str, top: float) -> tuple[np.ndarray, str]:
@@ -267,7 +226,7 @@ def dissect(path: str, layer: str, top: float) -> tuple[np.ndarray, str]:
 
         order, effects, d, digits = _cached(("dissect", *_version(path), layer, int(top)), compute)
         panels = torch.cat([unit_rows(d, k)[0].flatten(0, 1) for k in range(len(d.units))])
-        picture = upscale(grid(panels, nrow=d.original.shape[0], padding=2), max(1, 64 // model.config.image_size))
+        picture = upscale(grid(panels, nrow=d.original.shape[0], padding=2), frontend.thumb_scale(model.config))
         measure = "the digit classifier's class probabilities (total variation)" if digits else "pixels (mean |change|)"
         text = (f"Units of G's {d.layer} ranked by the effect of switching each off on {measure}, over 16 samples. "
                 "Per unit, four rows: samples where it fires most (map in red), other samples (map in red), "
@@ -278,7 +237,6 @@ def dissect(path: str, layer: str, top: float) -> tuple[np.ndarray, str]:
 
 def umap_plot(path: str, source: str, n: float, color_by: str, progress=gr.Progress()):
     """A Plotly UMAP map of D's features for n real images and n samples (umap is imported only here)."""
-    from dcgan.data import load_data
     from dcgan.embed import feature_map, umap_figure
 
     with user_errors():
@@ -287,14 +245,29 @@ def umap_plot(path: str, source: str, n: float, color_by: str, progress=gr.Progr
 
         def compute():
             progress(0.0, desc=f"Loading {source}")
-            data = load_data(source, image_size=model.config.image_size, channels=model.config.channels)
+            data = frontend.dataset(source, model.config.image_size, model.config.channels)
             return feature_map(model, data, n=int(n), status=lambda msg: progress(0.5, desc=msg))[0]
 
-        table = _cached(("umap", *_version(path), source, int(n)), compute)
+        table = _cached(_umap_key(path, source, n), compute)
         warning = data_mismatch(model.config, source)
         if warning:
             gr.Warning(warning)
         return umap_figure(table, color_by=color_by, with_thumbnails=False)
+
+
+def _umap_key(path: str, source: str, n: float) -> tuple:
+    return ("umap", *_version(path), source, int(n))
+
+
+def umap_recolour(path: str, source: str, n: float, color_by: str):
+    """The map already made for these settings, in another colouring; nothing (no recompute) if there is none yet."""
+    from dcgan.embed import umap_figure
+
+    key = _umap_key(path, source, n)
+    if key not in SLOW:
+        return gr.skip()
+    with user_errors():
+        return umap_figure(SLOW[key], color_by=color_by, with_thumbnails=False)
 
 
 def describe(path: str) -> str:
@@ -312,7 +285,7 @@ def _layers(model: dcgan.Model, **kwargs) -> gr.Dropdown:
 
 
 def _dataset_for(model: dcgan.Model) -> str:
-    return model_default_data(model.config)
+    return frontend.model_default_data(model.config)
 
 
 def use_checkpoint(path: str) -> tuple:
@@ -335,6 +308,11 @@ def upload(file: str) -> tuple:
     shutil.copyfile(file, copy)
     _drop_from_gradio_cache(Path(file))  # Gradio would keep it an hour, failed uploads included
     try:
+        model_at(str(copy))
+    except DcganError as err:  # the same line as the Streamlit app's: the file named once
+        shutil.rmtree(copy.parent)
+        raise gr.Error(html.escape(frontend.load_failed(copy.name, err), quote=False), print_exception=False) from None
+    try:
         return use_checkpoint(str(copy))
     except gr.Error:
         shutil.rmtree(copy.parent)
@@ -353,7 +331,7 @@ def _drop_from_gradio_cache(file: Path) -> None:
 
 
 # -- layout ---------------------------------------------------------------------------------------
-def _generate_tab(checkpoint: gr.State) -> None:
+def _generate_tab(demo: gr.Blocks, checkpoint: gr.State) -> None:
     with gr.Row():
         seed = gr.Number(0, label="Seed", precision=0, minimum=0, maximum=MAX_SEED)
         trunc = gr.Slider(0.2, NO_TRUNCATION, NO_TRUNCATION, step=0.1, label="Truncation (3 = none)",
@@ -361,6 +339,7 @@ def _generate_tab(checkpoint: gr.State) -> None:
         n = gr.Slider(1, 64, 16, step=1, label="Images")
     out = gr.Image(label="Samples", type="numpy", format="png", elem_id="generate-image")
     gr.Button("Generate", variant="primary").click(generate, [seed, trunc, n, checkpoint], out, api_name="generate")
+    demo.load(generate, [seed, trunc, n, checkpoint], out, api_visibility="private")  # the tab opens with samples
 
 
 def _slider_tab(demo: gr.Blocks, checkpoint: gr.State) -> tuple[list, list]:
@@ -450,6 +429,7 @@ def _umap_tab(checkpoint: gr.State, model: dcgan.Model) -> gr.Dropdown:
     plot = gr.Plot(elem_id="umap-plot")
     gr.Button("Map D's features (the first run compiles UMAP: about 10 s)").click(
         umap_plot, [checkpoint, source, n, color_by], plot, api_visibility="private")
+    color_by.change(umap_recolour, [checkpoint, source, n, color_by], plot, api_visibility="private")
     return source
 
 
@@ -466,7 +446,7 @@ def build(default: Path = DEFAULT) -> gr.Blocks:
                 info = gr.Markdown(describe(str(default)), elem_id="model-info")
                 back = gr.Button(f"Back to {default.name}", size="sm")
         with gr.Tab("Generate"):
-            _generate_tab(checkpoint)
+            _generate_tab(demo, checkpoint)
         with gr.Tab("Latent sliders"):
             slide_inputs, slide_outputs = _slider_tab(demo, checkpoint)
         with gr.Tab("Walk"):
@@ -498,7 +478,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         demo = build(Path(args.checkpoint))
     except (DcganError, OSError) as err:
-        sys.exit(f"error: {str(err).splitlines()[0]}")
+        sys.exit(f"error: {frontend.one_line(err, limit=1000)}")
     demo.launch(server_name=args.host, server_port=args.port, share=False, show_error=True, max_file_size="200mb")
 
 

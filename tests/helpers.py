@@ -55,14 +55,18 @@ def wait_for_app(page, timeout: float = 90_000) -> None:
 
 
 @contextlib.contextmanager
-def running_server(args: list[str], *, port_flag: str = "--port", health_path: str = "/", timeout: float = 120):
-    """Start `python ARGS <port_flag> N` on a free loopback port; yield its base URL; stop it afterwards."""
+def running_server(args: list[str], *, port_flag: str = "--port", health_path: str = "/", timeout: float = 120,
+                   log: Path | None = None):
+    """Start `python ARGS <port_flag> N` on a free loopback port; yield its base URL; stop it afterwards.
+
+    With `log`, the server's stdout and stderr go to that file (to read the server log after a test)."""
     import sys
 
     port = free_port()
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1"}
+    out = open(log, "w") if log else subprocess.PIPE  # closed with the server, below
     proc = subprocess.Popen([sys.executable, *args, port_flag, str(port)], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=out, stderr=subprocess.STDOUT, text=True)
     try:
         wait_until_up(f"http://127.0.0.1:{port}{health_path}", proc, timeout=timeout)
         yield f"http://127.0.0.1:{port}"
@@ -72,6 +76,8 @@ def running_server(args: list[str], *, port_flag: str = "--port", health_path: s
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        if log:
+            out.close()
 
 
 def reference_generator(nz=100, ngf=64, nc=3):

@@ -34,14 +34,19 @@ def image_urls(at: AppTest) -> list[str]:
     return [img.proto.imgs[0].url for img in at.get("image")]
 
 
+def caption_text(img) -> str:
+    """An image's caption as plain text (the app keeps short phrases together with no-break spaces)."""
+    return str(img.proto.imgs[0].caption).replace("\u00a0", " ")
+
+
 def captions(at: AppTest) -> list[str]:
-    return [str(img.proto.imgs[0].caption) for img in at.get("image")]
+    return [caption_text(img) for img in at.get("image")]
 
 
 def big_image(at: AppTest) -> str:
     """The slider page's big image: the one captioned with a score alone, after the picker's '#n · ...' samples."""
     return next(img.proto.imgs[0].url for img in at.get("image")
-                if str(img.proto.imgs[0].caption).startswith("realness "))
+                if caption_text(img).startswith("realness "))
 
 
 # -- Model page ------------------------------------------------------------------------------------
@@ -199,7 +204,7 @@ def test_walk_reacts_to_steps_keyframes_and_loop():
 # -- Arithmetic -------------------------------------------------------------------------------------
 def test_arithmetic_opens_on_a_measured_example_and_follows_chosen_groups():
     at = open_page("arithmetic")
-    result = lambda: next(i.proto.imgs[0].url for i in at.get("image") if str(i.proto.imgs[0].caption).startswith("result"))  # noqa: E731
+    result = lambda: next(i.proto.imgs[0].url for i in at.get("image") if caption_text(i).startswith("result"))  # noqa: E731
     assert any("thick 3 − thin 3 + thin 7" in m.value for m in at.markdown)
     measured = next(m.value for m in at.markdown if m.value.startswith("**Over 32 family members:**"))
     kept = int(measured.split("**")[3].rstrip("%"))  # share of the family that are 7s like C

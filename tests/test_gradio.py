@@ -136,3 +136,51 @@ def test_invert_endpoint_refuses_a_non_image(gradio_url, tmp_path):
     with pytest.raises(Exception) as info:
         Client(gradio_url, verbose=False).predict(handle_file(str(tmp_path / "x.png")), api_name="/invert")
     assert "Traceback" not in str(info.value)
+
+
+def test_unexpected_errors_are_one_line_on_the_page_and_a_traceback_in_the_log(ga, caplog):
+    import logging
+
+    def broken():
+        raise RuntimeError("boom\nsecond line")
+
+    with caplog.at_level(logging.ERROR, logger="dcgan.app"), pytest.raises(ga.gr.Error) as info:
+        with ga.user_errors():
+            broken()
+    assert info.value.message.startswith("Something went wrong: boom") and "\n" not in info.value.message
+    assert "Traceback" in caplog.text and "in broken" in caplog.text and "second line" in caplog.text
+
+
+def test_a_colour_model_compares_with_emoji_as_in_the_streamlit_app(ga):
+    _, _, _, filter_source, source, _ = ga.use_checkpoint(str(ROOT / "checkpoints" / "emoji-64.pt"))
+    assert filter_source.value == source.value == "emoji"  # test_app: the Streamlit picker moves to emoji too
+
+
+def test_the_generate_tab_opens_with_samples(ga):
+    demo = ga.build()
+    on_load = [f for f in demo.fns.values() if any(t[1] == "load" for t in f.targets)]
+    assert ga.generate in [f.fn for f in on_load]
+
+
+@pytest.mark.slow
+def test_colour_by_redraws_the_cached_map_without_mapping_again(ga, tiny_checkpoint, monkeypatch):
+    import dcgan.embed
+
+    calls = []
+    real = dcgan.embed.feature_map
+    monkeypatch.setattr(dcgan.embed, "feature_map", lambda *a, **k: calls.append(1) or real(*a, **k))
+    path = str(tiny_checkpoint)
+    assert not hasattr(ga.umap_recolour(path, "digits", 200, "label"), "data") and not calls  # no map yet: no update
+    ga.umap_plot(path, "digits", 100, "kind", progress=lambda *a, **k: None)  # the map the UMAP tab test makes
+    mapped = len(calls)
+    recoloured = ga.umap_recolour(path, "digits", 100, "label")
+    assert "generated" in {t.name for t in recoloured.data} and "7" in {t.name for t in recoloured.data}
+    assert len(calls) == mapped <= 1  # mapped at most once, recoloured from the cache
+
+
+def test_filters_rows_are_labelled_with_their_channel_and_figures(ga, tiny_checkpoint):
+    _, figures = ga.filters(str(tiny_checkpoint), "through G", "layer1", 3, 16, False, "digits",
+                            progress=lambda *a, **k: None)
+    for n in range(3):
+        assert f"| {n + 1} | layer1 · ch {n} | " in figures
+    assert figures.count("× top real") == 3 and figures.count("× best random") == 3

@@ -2,7 +2,7 @@
 import streamlit as st
 import torch
 
-from app import core
+from app import core, frontend
 from dcgan.channel_report import METHODS, N_REAL, THROUGH_G, explain_channels, summary_lines
 from dcgan.filters import FilterSettings
 from dcgan.latent_filters import LatentSettings
@@ -64,7 +64,7 @@ def show_channel(result: dict, n: int, scale: int) -> None:
     k, low = r.images.shape[1], r.suppressing is not None
     cols = _columns(r)
     images = core.to_uint8(r.images[n])
-    caption = f"{r.layer} · ch {int(r.channels[n])}"
+    caption = frontend.channel_label(r, n)
     for j in range(k):
         core.show_image(images[j], caption if j == 0 else f"{r.activation[n, j]:.3g}", scale=scale + 1, container=cols[j])
     if low:
@@ -73,7 +73,7 @@ def show_channel(result: dict, n: int, scale: int) -> None:
                                 (k + low + N_REAL + 2, r.bottom_real[n], r.bottom_real_values[n])):
         for j, (i, v) in enumerate(zip(core.to_uint8(pool[idx]), values)):
             core.show_image(i, f"{v:.3g}", scale=scale, container=cols[offset + j])
-    cols[0].caption(f"{r.vs_top_real()[n]:.2f}× top real, {r.vs_best_random()[n]:.2f}× best random")
+    cols[0].caption(frontend.channel_figures(r, n))
 
 
 def main() -> None:

@@ -70,7 +70,7 @@ def fixed_z_verdict(model) -> list[dict] | None:
 def verdict_panel(model, mid: str) -> None:
     """What the number under every image is, and how well it separates real images from fakes."""
     st.subheader("The verdict under each image")
-    st.markdown(core.VERDICT_HELP)
+    st.markdown(core.frontend.verdict_help(model) if model.has_verdict() else core.VERDICT_HELP)  # as in Gradio
     if model.D is None:
         st.info("No verdict for this file: it has no discriminator.")
         return

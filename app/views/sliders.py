@@ -92,7 +92,8 @@ def panel(model, mid: str, directions: list, cards: dict | None = None) -> None:
         values = live if live is not None else values
         for key, d in directions if live is None else ():  # else the server's own sliders
             extra = f" · {100 * d.explained_variance:.1f}% of variance" if d.explained_variance else ""
-            values[key] = st.slider(f"{d.name}{extra}", -float(d.span), float(d.span), 0.0, 0.1, key=key,
+            start = None if key in st.session_state else 0.0  # a default beside a set value warns in the log
+            values[key] = st.slider(f"{d.name}{extra}", -float(d.span), float(d.span), start, 0.1, key=key,
                                     help="Strength in standard deviations of z along this direction; the range "
                                          "reaches where its report card says the effect happens")
             if key in cards:
@@ -113,7 +114,7 @@ def panel(model, mid: str, directions: list, cards: dict | None = None) -> None:
     strip = [s * reach / 2 for s in STRIP]
     zs = torch.stack([z] + [L.apply_direction(base, last, s) for s in strip])
     images, captions = core.render(model, zs)  # one batched G (and D) call: big image + strip
-    with right:
+    with right, st.container(key="slider_view"):  # sticky (STICKY): in view however many sliders are open
         core.show_image(images[0], captions[0],
                         scale=core.display_size(model.config) * 2)
         st.markdown(f"**Along {last.name}** (−{reach:g}σ … +{reach:g}σ, the other sliders as they are)")
@@ -122,7 +123,12 @@ def panel(model, mid: str, directions: list, cards: dict | None = None) -> None:
             core.show_image(img, f"{s:+g}σ · {caption}",
                             scale=core.thumb_scale(model.config), container=col)
         st.session_state["slider_z"] = z.numpy()
-        z_io(model, mid, z)
+    z_io(model, mid, z)
+
+
+# The column holding the big image stays at the top of the window while the sliders beside it scroll (wide layouts).
+STICKY = ("<style>@media (min-width: 640px) { [data-testid='stColumn']:has(.st-key-slider_view) "
+          "{ position: sticky; top: 3.75rem; align-self: flex-start; z-index: 2; } }</style>")
 
 
 CARD_HELP = ("Measured on 200 held-out samples: the share whose digit (the classifier's top guess) is unchanged at "
@@ -251,6 +257,7 @@ def main() -> None:
         return
     sefa_panel(model, mid)
     directions_io(model, mid, directions)
+    st.html(STICKY)
     panel(model, mid, directions, st.session_state.get("slider_cards"))
 
 

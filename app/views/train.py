@@ -9,7 +9,7 @@ import streamlit as st
 from app import core
 from app.runs import NAME, Run, allowed_folder, data_roots, start_owned, visible_runs
 
-BUILTIN = ["mnist", "digits", "emoji"]
+BUILTIN = list(core.frontend.BUILTIN)  # the built-in sets, named once (dcgan.data.BUILTIN)
 
 
 def data_source() -> str | None:

@@ -45,3 +45,11 @@ def test_bad_upload_shows_one_line_and_the_app_keeps_working(gradio_page_url, pa
     page.locator("#checkpoint-upload input[type='file']").wait_for(state="attached", timeout=10_000)  # slot emptied
     page.get_by_role("button", name="Generate").click()
     page.locator("#generate-image img").wait_for(timeout=60_000)
+
+
+def test_the_generate_tab_opens_with_samples(gradio_page_url, page):
+    page.goto(gradio_page_url)
+    image = page.locator("#generate-image img")
+    image.wait_for(timeout=60_000)  # no click: the page load draws the first grid
+    assert image.get_attribute("src")
+    page.screenshot(path=str(SCREENSHOTS / "gradio-generate-on-open.png"))

@@ -53,7 +53,7 @@ def test_every_page_renders_and_is_screenshotted(streamlit_url, page, name):
 def big_image_digest(page) -> str:
     """The slider page's big image: the one whose caption starts with the verdict (the picker's start with #n)."""
     image = page.locator("[data-testid='stImage']").filter(
-        has=page.locator("[data-testid='stImageCaption']", has_text=re.compile(r"^realness "))).first
+        has=page.locator("[data-testid='stImageCaption']", has_text=re.compile(r"^realness\s"))).first
     return hashlib.sha1(image.locator("img").get_attribute("src").encode()).hexdigest()
 
 

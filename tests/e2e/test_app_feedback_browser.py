@@ -1,0 +1,107 @@
+"""What a user sees while the Streamlit app works: the running indicator with Stop, the slider image in view with
+many sliders open, and a server log with no widget warnings and no tracebacks after every page is opened."""
+import os
+import re
+
+import pytest
+
+from helpers import SCREENSHOTS, running_server, wait_for_app
+
+PAGES = ["", "sliders", "walk", "arithmetic", "invert", "filters", "dissect", "feature_map", "timeline", "train"]
+WIDGET_WARNING = "was created with a default value but also had its value set via the Session State API"
+
+
+@pytest.fixture(scope="module")
+def logged_app(tmp_path_factory):
+    """A server of our own whose stdout and stderr (the server log) go to a file."""
+    folder = tmp_path_factory.mktemp("logged-app")
+    args = ["-m", "streamlit", "run", "app/main.py", "--server.address", "127.0.0.1", "--server.headless", "true",
+            "--global.developmentMode", "false", "--server.fileWatcherType", "none",
+            "--browser.gatherUsageStats", "false"]
+    previous = os.environ.get("DCGAN_APP_RUNS")
+    os.environ["DCGAN_APP_RUNS"] = str(folder / "runs")  # never the user's runs/app
+    try:
+        with running_server(args, port_flag="--server.port", health_path="/_stcore/health", log=folder / "log") as url:
+            yield url, folder / "log"
+    finally:
+        os.environ.pop("DCGAN_APP_RUNS") if previous is None else os.environ.update(DCGAN_APP_RUNS=previous)
+
+
+def test_the_running_indicator_and_its_stop_show_while_a_page_computes(logged_app, page):
+    url, _ = logged_app
+    page.goto(f"{url}/filters")
+    wait_for_app(page)
+    page.get_by_role("button", name="Run").click()
+    status = page.locator("[data-testid='stStatusWidget']")
+    status.wait_for(state="visible", timeout=30_000)
+    stop = status.get_by_role("button", name=re.compile("Stop"))
+    assert stop.is_visible()
+    page.screenshot(path=str(SCREENSHOTS / "feedback-running.png"))
+    stop.click()
+    wait_for_app(page, timeout=120_000)
+    assert page.locator("[data-testid='stException']").count() == 0
+
+
+def _big_image(page):
+    return page.locator("[data-testid='stImage']").filter(
+        has=page.locator("[data-testid='stImageCaption']", has_text=re.compile(r"^realness\s"))).first
+
+
+def test_the_slider_image_stays_in_view_with_many_sliders_open(logged_app, page):
+    url, _ = logged_app
+    page.goto(f"{url}/sliders")
+    wait_for_app(page)
+    page.get_by_text("Live view (G runs in your browser").click()  # the server's sliders, one per direction
+    wait_for_app(page)
+    for label in ("PCA directions", "SeFa directions"):
+        thumb = page.locator("[data-testid='stSlider']").filter(has_text=label).locator("input[type='range']")
+        thumb.focus()
+        page.keyboard.press("End")  # 12 PCA and 8 SeFa directions
+        page.wait_for_timeout(500)
+        wait_for_app(page, timeout=120_000)
+    sliders = page.locator("[data-testid='stSlider']").filter(has_text=re.compile(r"^SeFa\d|^PC\d"))
+    assert sliders.count() >= 20
+    sliders.last.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    box, height = _big_image(page).bounding_box(), page.viewport_size["height"]
+    assert sliders.first.bounding_box()["y"] < 0  # scrolled down: the first sliders are above the window
+    assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= height  # the image is still in view
+    page.screenshot(path=str(SCREENSHOTS / "feedback-sticky-sliders.png"))
+
+
+def test_every_page_leaves_no_widget_warning_or_traceback_in_the_server_log(logged_app, page):
+    url, log = logged_app
+    for path in PAGES:
+        page.goto(f"{url}/{path}")
+        wait_for_app(page, timeout=240_000)
+        assert page.locator("[data-testid='stException']").count() == 0, path
+    page.goto(f"{url}/sliders")  # sliders set from code (randomise, reset) beside the widgets' own defaults
+    wait_for_app(page)
+    page.get_by_text("Live view (G runs in your browser").click()
+    wait_for_app(page)
+    for button in ("Randomise z", "Reset sliders"):
+        page.get_by_role("button", name=button).click()
+        page.wait_for_timeout(500)
+        wait_for_app(page)
+    text = log.read_text()
+    assert WIDGET_WARNING not in text and "Traceback" not in text, text[-3000:]
+
+
+def test_the_live_view_canvas_stays_in_view_with_many_sliders_open(logged_app, page):
+    url, _ = logged_app
+    page.goto(f"{url}/sliders")
+    wait_for_app(page)
+    thumb = page.locator("[data-testid='stSlider']").filter(has_text="PCA directions").locator("input[type='range']")
+    thumb.focus()
+    page.keyboard.press("End")  # 12 PCA directions, beside the 3 style ones
+    page.wait_for_timeout(500)
+    wait_for_app(page, timeout=120_000)
+    rows = page.locator("[data-testid='live-view'] .dl-row")
+    rows.last.wait_for(timeout=60_000)
+    assert rows.count() >= 15
+    rows.last.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    box, height = page.locator("[data-testid='live-canvas']").bounding_box(), page.viewport_size["height"]
+    assert rows.first.bounding_box()["y"] < box["y"] + box["height"]  # the first rows have scrolled under the canvas
+    assert 0 <= box["y"] and box["y"] + box["height"] <= height
+    page.screenshot(path=str(SCREENSHOTS / "feedback-sticky-live-view.png"))
