@@ -15,6 +15,31 @@ from dcgan.directions import METHODS, builtin_file, sefa_directions
 CKPT = "checkpoints/mnist-32.pt"
 
 
+def style_judges(model) -> None:
+    """Share of classes kept at +-2 sd by the style directions and random ones, by our classifier and a pixel SVM."""
+    from sklearn.svm import SVC
+
+    from dcgan.data import load_data
+    from dcgan.metrics import load_classifier
+
+    data, clf = load_data("mnist", image_size=32, channels=1), load_classifier()
+    rows = torch.randperm(len(data), generator=torch.Generator().manual_seed(0))[:4000]  # the file is sorted by digit
+    pix = lambda x: torch.nn.functional.avg_pool2d(x, 2).flatten(1).numpy()  # noqa: E731
+    svc = SVC(C=5, gamma="scale").fit(pix(data.as_float(rows)), data.labels[rows].numpy())
+    judges = {"ours": lambda x: clf(x).argmax(1).numpy(), "pixel SVM": lambda x: svc.predict(pix(x))}
+    z = L.sample_z(200, model.config.nz, seed=12345)
+    base = L.generate(model.G, z)
+    before = {k: j(base) for k, j in judges.items()}
+    gen = torch.Generator().manual_seed(3)
+    vectors = {f"random {i}": torch.nn.functional.normalize(torch.randn(model.config.nz, generator=gen), dim=0)
+               for i in range(3)}
+    vectors.update({d.name: d.vector for d in load_directions(builtin_file(CKPT, "style"))[0]})
+    for name, v in vectors.items():
+        moved = [L.generate(model.G, z + s * v) for s in (-2, 2)]
+        kept = {k: np.mean([(j(m) == before[k]).mean() for m in moved]) for k, j in judges.items()}
+        print(f"  {name:16s} class kept at ±2σ: " + ", ".join(f"{k} {100 * x:.0f}%" for k, x in kept.items()))
+
+
 def main() -> None:
     model = dcgan.load(CKPT)
     start = time.perf_counter()
@@ -25,6 +50,7 @@ def main() -> None:
         directions, cards, _ = load_directions(builtin_file(CKPT, method), nz=model.config.nz)
         for d, c in zip(directions, cards):
             print(f"  {d.name:16s} ±{d.span:g}σ  {c.summary()}")
+    style_judges(model)
     pairs = L.sample_z(40, model.config.nz, seed=99).view(20, 2, -1)
     rows = []
     for pair in pairs:

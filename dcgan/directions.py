@@ -165,10 +165,17 @@ def style_direction(samples: LabelledSamples, style: str, *, fraction: float = 0
     return Direction(STYLE_NAMES[style], normal), accuracy
 
 
-def style_directions(samples: LabelledSamples, *, seed: int = 0) -> list[Direction]:
-    """Thickness (ink), slant and width, each class-preserving (see style_direction)."""
-    normals = class_normals(samples, seed=seed)  # fitted once, projected out of all three
-    return [style_direction(samples, s, keep_class=False, remove=normals, seed=seed)[0] for s in STYLES]
+def style_directions(samples: LabelledSamples, *, G: torch.nn.Module, classifier, n_gradients: int = 1000,
+                     penalty: float | None = None) -> list[Direction]:
+    """Thickness (ink), slant and width that keep the class: the closed-form trade-off of dcgan.class_keeping.
+
+    Measured on the bundled model it keeps classes clearly better than the boundary normals of style_direction
+    with the class normals projected out (which kept them no better than a random direction)."""
+    from .class_keeping import PENALTY, keeping_direction, sensitivity
+
+    sens = sensitivity(G, classifier, samples, n=n_gradients)
+    lam = PENALTY if penalty is None else penalty
+    return [Direction(STYLE_NAMES[s], keeping_direction(sens, s, penalty=lam)) for s in STYLES]
 
 
 # -- the built-in sets, by name ----------------------------------------------------------------------
@@ -199,4 +206,4 @@ def builtin_directions(model, method: str, *, k: int = 8, n: int = 3000, seed: i
     samples = label_samples(model.G, classifier, n=n, seed=seed)
     if method == "class":
         return class_directions(samples, tuple(str(i) for i in range(samples.probs.shape[1])), seed=seed)
-    return style_directions(samples, seed=seed)
+    return style_directions(samples, G=model.G, classifier=classifier)

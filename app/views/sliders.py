@@ -244,8 +244,9 @@ def main() -> None:
     core.intro("Every image comes from a vector z. Principal directions (GANSpace: PCA of G's first-layer "
                "activations, carried back to z) and SeFa (eigenvectors of G's first weight) are the axes along which "
                "G's output varies most; on this model they change the digit as much as its style. Style directions "
-               "(thickness, slant, width) are fitted to move one measured attribute with the class boundaries projected "
-               "out; your own come from the attribute picker, the Arithmetic page or a file. Under each slider, its "
+               "(thickness, slant, width) move one measured attribute along what the digit classifier is least "
+               "sensitive to, so the digit stays; your own come from the attribute picker, the Arithmetic page or a "
+               "file. Under each slider, its "
                "report card says what moving along it was measured to change. Sliders are in standard deviations.")
     model, mid = core.current_model()
     if core.z_key(mid) not in st.session_state:
