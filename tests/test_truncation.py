@@ -1,4 +1,5 @@
-"""Truncation in G's 8x8 features (dcgan.truncation): what T = 1, small T and the re-estimated BatchNorm mean."""
+"""Truncation in G's 8x8 features (dcgan.truncation): what T = 1, small T, the pull toward the nearest centre and the
+re-estimated BatchNorm statistics mean."""
 import pytest
 import torch
 
@@ -6,7 +7,7 @@ from dcgan.config import ModelConfig
 from dcgan.errors import ConfigError
 from dcgan.latent import generate, sample_z
 from dcgan.models import Generator
-from dcgan.truncation import REFERENCE_SEED, REFERENCE_Z, TowardMean, split_index, truncated
+from dcgan.truncation import CLUSTERS, REFERENCE_SEED, REFERENCE_Z, TowardNearest, reference, split_index, truncated
 
 
 def tiny_g(size: int = 32) -> Generator:
@@ -34,7 +35,7 @@ def test_none_and_one_are_g_itself_and_other_t_keep_gs_interface():
     assert isinstance(t, Generator) and t.layer_names == G.layer_names
     z = sample_z(6, 8, seed=1)
     assert t(z).shape == G(z).shape and torch.equal(t(z[:, :, None, None]), t(z))
-    assert sum(isinstance(m, TowardMean) for m in t.main) == 1 and not any(isinstance(m, TowardMean) for m in G.main)
+    assert sum(isinstance(m, TowardNearest) for m in t.main) == 1 and not any(isinstance(m, TowardNearest) for m in G.main)
 
 
 def test_truncation_acts_after_the_8x8_stage_or_the_last_hidden_one():
@@ -44,37 +45,42 @@ def test_truncation_acts_after_the_8x8_stage_or_the_last_hidden_one():
     assert G16.main[: split_index(G16)](z).shape[-1] == 8  # a 16 px G: its last hidden stage is the 8x8 one
 
 
-def test_small_t_draws_one_image_for_every_z_and_spread_shrinks_with_t():
+def test_small_t_draws_only_the_centres_images_and_spread_shrinks_with_t():
     G = tiny_g()
-    z = sample_z(200, 8, seed=3)
-    spreads = [spread(generate(truncated(G, t), z)) for t in (None, 0.5, 0.1, 1e-6)]
-    assert spreads[0] > spreads[1] > spreads[2] > spreads[3] and spreads[3] < 1e-3 * spreads[0]
+    z = sample_z(300, 8, seed=3)
+    spreads = [spread(generate(truncated(G, t), z)) for t in (None, 0.5, 0.1)]
+    assert spreads[0] > spreads[1] > spreads[2]
+    tight = generate(truncated(G, 1e-6), z).flatten(1)
+    assert len(torch.unique(tight.round(decimals=3), dim=0)) <= CLUSTERS  # one image per centre at most
 
 
-def test_features_are_pulled_toward_their_mean_by_the_factor_t():
+def test_features_are_pulled_toward_their_nearest_centre_by_the_factor_t():
     G = tiny_g()
     t = truncated(G, 0.25)
     cut = split_index(G)
     z = sample_z(300, 8, seed=4)[:, :, None, None]
-    h, h_t = G.main[:cut](z), t.main[: cut + 1](z)  # (N, C, 8, 8) before and after TowardMean
-    mean = t.main[cut].h_mean
-    assert torch.allclose(h_t - mean, 0.25 * (h - mean), atol=1e-6)
-    ref = G.main[:cut](sample_z(REFERENCE_Z, 8, seed=REFERENCE_SEED)[:, :, None, None]).mean(0, keepdim=True)
-    assert torch.allclose(mean, ref, atol=1e-5)  # h_mean is the mean over the fixed reference z
+    h, h_t = G.main[:cut](z), t.main[: cut + 1](z)  # (N, C, 8, 8) before and after TowardNearest
+    _, centres = reference(G)
+    c = centres[torch.cdist(h.flatten(1), centres.flatten(1)).argmin(1)]
+    assert torch.allclose(h_t - c, 0.25 * (h - c), atol=1e-5)
+    ref = G.main[:cut](sample_z(REFERENCE_Z, 8, seed=REFERENCE_SEED)[:, :, None, None]).flatten(1)
+    owner = torch.cdist(ref, centres.flatten(1)).argmin(1)  # k-means: each centre is the mean of its members
+    k = int(torch.bincount(owner).argmax())
+    assert torch.allclose(centres[k].flatten(), ref[owner == k].mean(0), atol=1e-3)
 
 
 def test_later_batchnorms_are_re_estimated_on_the_truncated_features():
-    """With G's saved statistics shrunk features would come out faint; re-estimated, the next BatchNorm's output
-    over the reference z has mean 0 and variance 1 per channel again (before its scale and shift)."""
+    """With G's saved statistics shrunk features would come out faint; re-estimated, the next BatchNorm's statistics
+    are those of its input over the reference z, truncated (smaller variance than G's own, which stay as they were)."""
     G = tiny_g()
     t = truncated(G, 0.3)
     cut = split_index(G)
-    bn = t.main[cut + 2]  # TowardMean, ConvTranspose2d, BatchNorm2d
+    bn = t.main[cut + 2]  # TowardNearest, ConvTranspose2d, BatchNorm2d
     assert isinstance(bn, torch.nn.BatchNorm2d) and not bn.training
     x = t.main[: cut + 2](sample_z(REFERENCE_Z, 8, seed=REFERENCE_SEED)[:, :, None, None])  # (N, C, 16, 16)
     assert torch.allclose(bn.running_mean, x.mean((0, 2, 3)), atol=1e-4)
     assert torch.allclose(bn.running_var, x.var((0, 2, 3)), rtol=0.05)
-    assert (bn.running_var < 0.5 * G.main[cut + 1].running_var).all()  # G's own (untruncated) stay as they were
+    assert (bn.running_var < G.main[cut + 1].running_var).all()
 
 
 @pytest.mark.parametrize("bad", [0.0, -1.0, float("nan"), float("inf")])
