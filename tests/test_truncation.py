@@ -35,7 +35,8 @@ def test_none_and_one_are_g_itself_and_other_t_keep_gs_interface():
     assert isinstance(t, Generator) and t.layer_names == G.layer_names
     z = sample_z(6, 8, seed=1)
     assert t(z).shape == G(z).shape and torch.equal(t(z[:, :, None, None]), t(z))
-    assert sum(isinstance(m, TowardNearest) for m in t.main) == 1 and not any(isinstance(m, TowardNearest) for m in G.main)
+    assert sum(isinstance(m, TowardNearest) for m in t.main) == 1
+    assert not any(isinstance(m, TowardNearest) for m in G.main)
 
 
 def test_truncation_acts_after_the_8x8_stage_or_the_last_hidden_one():
