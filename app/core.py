@@ -413,7 +413,7 @@ def add_user_direction(direction) -> str:
 
 
 # -- truncation (issue 15): one control, shown in the sidebar of every page that draws samples ---------------------
-TRUNCATIONS = ["0.25", "0.5", "0.75", "1", "1.5", "2", "none"]  # tight ... none; values of dcgan.latent.sample_z
+TRUNCATIONS = ["0.25", "0.4", "0.5", "0.6", "0.75", "0.9", "none"]  # tight ... none; T of dcgan.truncation
 
 
 def _keep_truncation() -> None:
@@ -430,9 +430,9 @@ def truncation_control() -> float | None:
         state["_truncation"] = state["truncation"]
         st.sidebar.select_slider(
             "Truncation", TRUNCATIONS, key="_truncation", on_change=_keep_truncation,
-            help="Samples are drawn with every z coordinate outside ±T redrawn (the truncation trick). Smaller T gives "
-                 "less varied samples; on the bundled MNIST model it also makes them fainter (see the Timeline page's "
-                 "Truncation tab for precision and recall against T).")
+            help="The truncation trick, StyleGAN's way: G's 8x8 features h become h_mean + T (h - h_mean). Smaller T "
+                 "gives more typical, less varied samples (higher precision, lower recall: the Timeline page's "
+                 "Truncation tab measures it). Applies to every sample, slider, walk and arithmetic result drawn.")
     except st.errors.StreamlitAPIException:  # already drawn in this run
         pass
     return truncation()
@@ -442,6 +442,16 @@ def truncation() -> float | None:
     """The truncation chosen in the sidebar (None = none)."""
     value = st.session_state.get("truncation", "none")
     return None if value == "none" else float(value)
+
+
+def truncated_model(model: dcgan.Model) -> dcgan.Model:
+    """`model` with G truncated at the sidebar's T (dcgan.truncation), drawing the control; itself for none."""
+    import dataclasses
+
+    from dcgan.truncation import truncated
+
+    t = truncation_control()
+    return model if t is None else dataclasses.replace(model, G=truncated(model.G, t))
 
 
 # -- background jobs (issue 15): slow measurements run in a thread, the page polls their progress ------------------

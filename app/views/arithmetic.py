@@ -20,7 +20,7 @@ STYLE_WORDS = {"ink": ("thick", "thin"), "slant": ("right-leaning", "left-leanin
 
 
 @st.cache_resource(max_entries=4, show_spinner="Labelling 400 samples to pick the example's groups…")
-def pool(mid: str, _model, seed: int):
+def pool(mid: str, _model, seed: int, truncation: float | None):  # truncation: _model.G's, a key
     return label_samples(_model.G, cards_.classifier(mid, _model.config), n=N_POOL, seed=seed)
 
 
@@ -30,7 +30,7 @@ def example(model, mid: str, seed: int):
     style = c1.selectbox("Attribute", STYLES, key="arith_style", format_func=lambda s: f"{s} ({'/'.join(STYLE_WORDS[s])})")
     a_class = c2.selectbox("A and B: the digit", list(range(10)), index=3, key="arith_from")
     c_class = c3.selectbox("C: the digit", list(range(10)), index=7, key="arith_to")
-    samples = pool(mid, model, seed)
+    samples = pool(mid, model, seed, core.truncation())
     try:
         groups = example_groups(samples, style=style, a_class=a_class, c_class=c_class)
     except ValueError as err:
@@ -48,7 +48,7 @@ def example(model, mid: str, seed: int):
 
 def chosen(model, seed: int, *, c_given: bool = False):
     """Groups picked by hand from a seeded grid of samples (C may come from the Invert page instead)."""
-    z = L.sample_z(N_SAMPLES, model.config.nz, seed=int(seed), truncation=core.truncation_control())
+    z = L.sample_z(N_SAMPLES, model.config.nz, seed=int(seed))  # truncation is in model.G (main)
     images, captions = core.render(model, z)
     core.show_images(images, [f"#{i + 1} · {c}" for i, c in enumerate(captions)],
                      per_row=12, scale=max(1, core.thumb_scale(model.config) // 2 + 1))
@@ -113,6 +113,7 @@ def main() -> None:
                "attribute and C shares B's value of it; the measurements below say how often it did. Uniform noise "
                "around the result shows a family rather than one lucky image.")
     model, mid = core.current_model()
+    model = core.truncated_model(model)  # the sidebar's truncation, for the example, the samples and the results
     digits = cards_.classifier(mid, model.config) is not None
     c1, c2, c3 = st.columns([3, 1, 2])
     mode = c1.radio("Groups", [EXAMPLE, CHOOSE] if digits else [CHOOSE], key="arith_mode", horizontal=True)

@@ -35,8 +35,8 @@ def upload_box() -> None:
 
 def samples(model) -> None:
     seed = st.number_input("Seed", 0, 10**6, 0, key="model_seed", help="The same seed always gives the same samples.")
-    z = sample_z(16, model.config.nz, seed=int(seed), truncation=core.truncation_control())
-    images, captions, readings = core.render_with_readings(model, z)
+    z = sample_z(16, model.config.nz, seed=int(seed))
+    images, captions, readings = core.render_with_readings(core.truncated_model(model), z)
     core.show_images(images, captions, per_row=8, scale=core.thumb_scale(model.config))
     if readings is not None:
         with st.expander("Nearest training images (the memorisation view)"):

@@ -21,7 +21,7 @@ def picker(model, mid: str) -> None:
     """A seeded grid of samples: start from one, or mark some to define an attribute direction."""
     with st.expander("Pick a starting sample, or make a direction from an attribute"):
         seed = st.number_input("Seed", 0, 10**6, 0, key="slider_pick_seed")
-        z = L.sample_z(N_PICK, model.config.nz, seed=int(seed), truncation=core.truncation_control())
+        z = L.sample_z(N_PICK, model.config.nz, seed=int(seed))  # truncation is in model.G (main)
         images, captions = core.render(model, z)
         captions = [f"#{i + 1} · {c}" for i, c in enumerate(captions)]
         cols = core.show_images(images, captions, per_row=N_PICK, scale=core.thumb_scale(model.config))
@@ -249,6 +249,7 @@ def main() -> None:
                "file. Under each slider, its "
                "report card says what moving along it was measured to change. Sliders are in standard deviations.")
     model, mid = core.current_model()
+    model = core.truncated_model(model)  # the sidebar's truncation, for every z on the page (picked, random, default)
     if core.z_key(mid) not in st.session_state:
         st.session_state[core.z_key(mid)] = L.sample_z(1, model.config.nz, seed=0)[0].numpy()
     picker(model, mid)

@@ -13,7 +13,7 @@ from dcgan.data import model_default_data
 from dcgan.timeline import (TimelineSettings, curves_figure, file_version, load_same_size, map_across,
                             measure_cached, reference, run_checkpoints, timeline, truncation_sweep)
 
-SWEEP = [None, 2.0, 1.5, 1.0, 0.75, 0.5, 0.25]
+SWEEP = [None, 0.9, 0.75, 0.6, 0.5, 0.4, 0.25]  # None: G itself, the same as T = 1
 
 
 def run_folders() -> dict[str, Path]:
@@ -182,11 +182,11 @@ def side_by_side_tab() -> None:
     models = load_same_size([choices[a], choices[b]])  # one-line error for different sizes
     from dcgan.latent import sample_z
 
-    z = sample_z(16, models[0].config.nz, seed=int(seed), truncation=core.truncation())
+    z = sample_z(16, models[0].config.nz, seed=int(seed))
     cols = st.columns(2)
     for col, model, label in zip(cols, models, (a, b)):
         with col:
-            images, _ = core.render(model, z)
+            images, _ = core.render(core.truncated_model(model), z)
             core.show_image(grid_from(images), f"{label}: the same 16 z", scale=2)
     data = data_for(models[0])
     key = ("pair", file_version(choices[a]), file_version(choices[b]), data.name)
@@ -215,12 +215,12 @@ def grid_from(images: np.ndarray) -> np.ndarray:
 def truncation_figure(rows):
     from plotly.subplots import make_subplots
 
-    x = [r["truncation"] if r["truncation"] is not None else 3.0 for r in rows]
+    x = [r["truncation"] if r["truncation"] is not None else 1.0 for r in rows]  # none = T 1 (dcgan.truncation)
     fig = make_subplots(rows=1, cols=2, subplot_titles=("precision and recall", "Fréchet distance"))
     for key, colour in (("precision", core.D_COLOUR), ("recall", core.G_COLOUR)):
         fig.add_scatter(x=x, y=[r[key] for r in rows], name=key, mode="lines+markers", line=dict(color=colour), row=1, col=1)
     fig.add_scatter(x=x, y=[r["fd"] for r in rows], name="FD", mode="lines+markers", line=dict(color="#555"), row=1, col=2)
-    ticks = dict(tickvals=x, ticktext=[f"{t:g}" if t != 3.0 or rows[i]["truncation"] is not None else "none"
+    ticks = dict(tickvals=x, ticktext=[f"{t:g}" if rows[i]["truncation"] is not None else "none (1)"
                                       for i, t in enumerate(x)], title_text="truncation T")
     fig.update_xaxes(**ticks)
     fig.update_yaxes(range=[0, 1.02], row=1, col=1)
@@ -240,9 +240,9 @@ def truncation_tab() -> None:
     job = core.existing_job(key)
     if finished(job):
         st.plotly_chart(truncation_figure(job.result), key="tr_plot")
-        st.caption(f"{path.name} against {n} real images of {data.name}: each z coordinate outside ±T redrawn. "
-                   "Truncation is meant to trade recall for precision; on a DCGAN with BatchNorm it can lower both, "
-                   "because small z make faint images (compare the samples with the sidebar's Truncation slider).")
+        st.caption(f"{path.name} against {n} real images of {data.name}, the same z at every T: G's 8x8 features h "
+                   "drawn as h_mean + T (h - h_mean) (StyleGAN's truncation; in z it made this DCGAN's strokes faint). "
+                   "Smaller T trades recall (variety) for precision (typical samples).")
 
 
 def main() -> None:

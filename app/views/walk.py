@@ -32,7 +32,7 @@ def sample_keyframes(model) -> tuple[list[torch.Tensor], list[str]]:
     """Keyframes picked, in order, from a seeded grid of samples."""
     c1, c2 = st.columns([1, 3])
     seed = c1.number_input("Seed for the samples", 0, 10**6, 0, key="walk_seed")
-    z = L.sample_z(N_SAMPLES, model.config.nz, seed=int(seed), truncation=core.truncation_control())
+    z = L.sample_z(N_SAMPLES, model.config.nz, seed=int(seed))  # truncation is in model.G (main)
     numbers = list(range(1, N_SAMPLES + 1))
     picked = c2.multiselect("Keyframes from the samples below, in order", numbers, default=[1, 2, 3, 4], key="walk_pick")
     with st.expander("Samples", expanded=True):
@@ -107,6 +107,7 @@ def main() -> None:
                "the sphere where Gaussian z live, lerp cuts through its inside; the caption under the plot says what "
                "that changed for this walk, measured, not assumed. Frames can be spaced by equal change in the image.")
     model, _ = core.current_model()
+    model = core.truncated_model(model)  # the sidebar's truncation, for the samples and every frame of the walk
     picked, names = sample_keyframes(model)
     before, after, before_names, after_names = extra_keyframes(model)
     zs, names = before + picked + after, before_names + names + after_names
