@@ -14,6 +14,7 @@ MAX_FRAMES = 2048  # frames in one walk animation
 MAX_OUTPUT_PIXELS = 64 << 20  # one written grid or animation frame, after upscaling
 MAX_LIST_ITEMS = 1024  # --seeds, --channels, --units
 MIN_TRUNCATION = 1e-6
+MAX_TIMELINE_EPOCHS = 200  # saved epochs one timeline loads and measures
 
 # CLI option -> (lowest, highest), applied to every command that has the option (lists: to each item)
 OPTION_RANGES = {

@@ -47,6 +47,9 @@ def run_checkpoints(run_dir: str | Path) -> list[tuple[int, Path]]:
     if not run_dir.is_dir():
         raise ConfigError(f"no such run folder: {run_dir}")
     found = {int(EPOCH_FILE.search(p.name).group(1)): p for p in run_dir.glob("epoch_*.pt") if EPOCH_FILE.search(p.name)}
+    if len(found) > MAX_TIMELINE_EPOCHS:
+        raise ConfigError(f"{run_dir} holds {len(found)} saved epochs; a timeline reads at most {MAX_TIMELINE_EPOCHS}: "
+                          "copy the epochs you want into a folder of their own")
     last = run_dir / "last.pt"
     if last.is_file():
         epoch = _saved_epoch(last)
