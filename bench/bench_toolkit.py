@@ -16,13 +16,11 @@ from pathlib import Path
 
 import torch
 
+import dcgan
+from dcgan.filters import FilterSettings, visualise_layer
+from dcgan.latent import sample_z
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import dcgan  # noqa: E402
-from dcgan.filters import FilterSettings, visualise_layer  # noqa: E402
-from dcgan.latent import sample_z  # noqa: E402
-
 UMAP_SNIPPET = """
 import time, numpy as np
 import dcgan

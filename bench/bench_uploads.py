@@ -8,12 +8,10 @@ which runs the Model page in this process, so this process's RSS is the server's
 """
 import argparse
 import gc
-import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 
 def rss_mb() -> float:

@@ -185,9 +185,6 @@ def test_an_oversized_walk_is_refused_at_once_while_another_session_is_served(gr
 
 
 def test_walk_gifs_and_uploads_are_kept_in_a_bounded_folder():
-    import sys
-
-    sys.path.insert(0, str(ROOT))
     import app.gradio_app as ga
 
     paths = [ga.walk("0, 1", 2, "lerp") for _ in range(ga.KEEP_FILES + 5)]

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from helpers import ROOT, running_server
+from helpers import running_server
 
 
 @pytest.fixture(scope="module")
@@ -15,9 +15,6 @@ def gradio_url():
 
 @pytest.fixture(scope="module")
 def ga():
-    import sys
-
-    sys.path.insert(0, str(ROOT))  # `app` is a package at the repo root, also under a bare `pytest`
     import app.gradio_app as ga
 
     return ga

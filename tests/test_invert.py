@@ -112,7 +112,7 @@ def test_memorisation_by_inversion_compares_the_images_held_out_of_training():
 
 def test_bundled_model_inverts_real_and_font_digits(bundled_mnist):
     """Real digits come back closer than real-to-real neighbours; a font G never saw comes back as the same digits."""
-    import sys
+    import importlib.util
 
     import dcgan
     from dcgan.data import load_data
@@ -120,8 +120,9 @@ def test_bundled_model_inverts_real_and_font_digits(bundled_mnist):
     from dcgan.metrics import load_classifier
     from helpers import ROOT
 
-    sys.path.insert(0, str(ROOT / "bench"))
-    from bench_invert import font_digit
+    spec = importlib.util.spec_from_file_location("bench_invert", ROOT / "bench" / "bench_invert.py")
+    spec.loader.exec_module(bench := importlib.util.module_from_spec(spec))
+    font_digit = bench.font_digit
 
     model = dcgan.load(bundled_mnist)
     real = load_data("mnist", image_size=32).as_float()

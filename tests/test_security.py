@@ -24,7 +24,6 @@ LIMIT_MB = 500  # what one refused request may add to a process, at most (the is
 
 CHILD = """
 import json, resource, sys, time, traceback
-sys.path.insert(0, {root!r})
 import torch, dcgan, dcgan.data, app.common  # the baseline: everything a server has imported already
 status = lambda key: int(open("/proc/self/status").read().split(key + ":")[1].split()[0])  # kB
 vm, rss = status("VmSize"), status("VmRSS")
@@ -45,7 +44,7 @@ print(json.dumps({{"outcome": outcome, "seconds": time.perf_counter() - start, "
 
 def attack(code: str, *, limit_mb: int = LIMIT_MB) -> dict:
     """Run `code` in a fresh Python under an address-space limit of baseline + limit_mb; its outcome, time and peak."""
-    script = CHILD.format(root=str(ROOT), limit=limit_mb, code=textwrap.indent(textwrap.dedent(code), "    "))
+    script = CHILD.format(limit=limit_mb, code=textwrap.indent(textwrap.dedent(code), "    "))
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-2000:]
