@@ -46,6 +46,13 @@ class Model:
         """Per-step training log (lists keyed by column), when the file carries one."""
         return self.meta.get("history") or None
 
+    def require_d(self, needs: str) -> Discriminator:
+        """D, or one line (CheckpointError) saying what needs it: a G-only export (`export`'s default) has none."""
+        if self.D is None:
+            raise CheckpointError(f"this file has no discriminator, and {needs} needs it: use a checkpoint that "
+                                  "includes D (the training run's last.pt, or `export --with-d`)")
+        return self.D
+
     @torch.no_grad()
     def render(self, z: torch.Tensor):
         """G(z) as uint8 (N, H, W, C) arrays plus the verdict per image (NaN without D): what front ends show."""
@@ -328,8 +335,11 @@ def export(model: Model, out: str | Path, *, include_d: bool = False) -> Path:
     Both drop optimiser and RNG state. A `.pt` keeps the metadata (labels, loss history),
     which is how the bundled checkpoints stay small but still show their training curves.
     """
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    from .media import writable
+
+    out = writable(out)
+    if include_d:
+        model.require_d("exporting with D")
     with_d = include_d and model.D is not None
     if out.suffix == ".safetensors":
         from safetensors.torch import save_file

@@ -122,6 +122,7 @@ class MapTable:
 def feature_map(model, data, *, n: int = 1000, seed: int = 0, status: Callable[[str], None] | None = None,
                 **umap_args) -> tuple[MapTable, FeatureMap]:
     """UMAP of D features for n real images and n samples together, with what colouring needs."""
+    model.require_d("the feature map")
     gen = torch.Generator().manual_seed(seed)
     idx = torch.randperm(len(data), generator=gen)[:n]
     real = data.as_float(idx)

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .errors import CheckpointError, ConfigError
 from .models import Discriminator
 
 
@@ -122,9 +123,9 @@ def linear_probe(model, data, *, n: int = 2000, seeds=(0, 1, 2), penalties=PENAL
     feature sets, and its own untrained D; each set's penalty is searched over the same wide grid.
     """
     if data.labels is None:
-        raise ValueError(f"data set {data.name!r} has no labels: the probe needs a labelled data set")
+        raise ConfigError(f"data set {data.name!r} has no labels: the probe needs a labelled data set")
     if model.D is None:
-        raise ValueError("this file has no discriminator: the probe needs D's features")
+        raise CheckpointError("this file has no discriminator: the probe needs D's features")
     labels, images = data.labels.numpy(), data.as_float()
     accuracy = {k: [] for k in FEATURE_SETS}
     penalty = {k: [] for k in FEATURE_SETS}

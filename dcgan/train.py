@@ -318,16 +318,18 @@ class Trainer:
 
 def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True) -> Path:
     """Train a DCGAN as `cfg` says, writing DIR/last.pt, DIR/log.jsonl and DIR/samples/. Returns last.pt's path."""
+    from .media import writable
+
+    last = writable(Path(cfg.out) / "last.pt")  # a folder that cannot be made, or nothing to resume: before any data
+    if resume and not last.is_file():
+        raise CheckpointError(f"nothing to resume: {last} does not exist")
     data = load_data(cfg.data, image_size=cfg.image_size, channels=cfg.channels, download=cfg.download,
                      data_root=cfg.data_root, max_images=cfg.max_images)
     world = distributed.world_from_env()  # several processes when started by torchrun
     device = distributed.start(world, pick_device(cfg.device), cfg.batch_size)
     try:
         trainer = Trainer(cfg, data, device=device, world=world)
-        last = Path(cfg.out) / "last.pt"
         if resume:
-            if not last.is_file():
-                raise CheckpointError(f"nothing to resume: {last} does not exist")
             trainer.restore(last)
         return trainer.run(progress=progress)
     finally:
