@@ -50,11 +50,26 @@ def cmd_train(args) -> int:
     from .train import train
 
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
-    cfg = TrainConfig(**{k: v for k, v in vars(args).items() if k in fields})
+    cfg = _config_file(args.config) if args.config else TrainConfig(**{k: v for k, v in vars(args).items() if k in fields})
     last = train(cfg, resume=args.resume)
     if world_from_env().is_main:  # under torchrun, one line for the job rather than one per process
         print(f"wrote {last}")
     return 0
+
+
+def _config_file(path: str):
+    """A TrainConfig saved as JSON (TrainConfig.to_dict(), as the app's Train page writes one per run)."""
+    from pathlib import Path
+
+    from .config import TrainConfig, from_dict
+
+    try:
+        values = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as err:
+        raise ConfigError(f"--config {path}: cannot read it as JSON ({str(err).splitlines()[0][:100]})") from None
+    if not isinstance(values, dict):
+        raise ConfigError(f"--config {path}: expected a JSON object of TrainConfig fields")
+    return from_dict(TrainConfig, values)
 
 
 def add_train_args(p: argparse.ArgumentParser) -> None:
@@ -62,6 +77,8 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
 
     _add_dataclass_args(p, TrainConfig)
     p.add_argument("--resume", action="store_true", help="continue from DIR/last.pt up to --epochs")
+    p.add_argument("--config", default=None, help="read every setting above from this JSON file (a TrainConfig, "
+                   "as the app writes one per run) instead of the flags")
 
 
 # -- sample / info / export --------------------------------------------------------------------
