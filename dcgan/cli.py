@@ -185,7 +185,7 @@ def cmd_walk(args) -> int:
     import torch
 
     from . import load
-    from .latent import sample_z, smoothness, walk_frames
+    from .latent import frame_changes, sample_z, walk_frames
     from .media import save_animation
 
     from .limits import check_picture, check_walk
@@ -202,7 +202,7 @@ def cmd_walk(args) -> int:
     keyframes = torch.stack([sample_z(1, model.config.nz, seed=s)[0] for s in seeds])
     frames = walk_frames(model.G, keyframes, args.steps, mode=args.mode)
     path = save_animation(frames, args.out, fps=args.fps, scale=args.scale)
-    jumps = smoothness(frames)
+    jumps = frame_changes(frames)
     print(f"wrote {path} ({len(frames)} frames); frame-to-frame change: mean {jumps.mean():.4f}, max {jumps.max():.4f}")
     return 0
 

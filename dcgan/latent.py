@@ -113,7 +113,7 @@ def equal_change_path(G: torch.nn.Module, keyframes: torch.Tensor, steps: int, *
     dense_t = torch.linspace(0, 1, steps * oversample + 1, dtype=keyframes.dtype)
     parts = []
     for a, b in zip(keyframes[:-1], keyframes[1:]):
-        length = np.concatenate([[0.0], np.cumsum(smoothness(generate(G, fn(a, b, dense_t))))])  # (D,)
+        length = np.concatenate([[0.0], np.cumsum(frame_changes(generate(G, fn(a, b, dense_t))))])  # (D,)
         wanted = np.arange(steps) / steps * length[-1]
         t = np.interp(wanted, length, dense_t.numpy()) if length[-1] > 0 else np.arange(steps) / steps
         parts.append(fn(a, b, torch.as_tensor(t, dtype=keyframes.dtype)))
@@ -125,7 +125,7 @@ def walk_frames(G: torch.nn.Module, keyframes: torch.Tensor, steps: int, *, mode
     return to_uint8(generate(G, interpolate(keyframes, steps, mode=mode)))
 
 
-def smoothness(images: torch.Tensor | np.ndarray) -> np.ndarray:
+def frame_changes(images: torch.Tensor | np.ndarray) -> np.ndarray:
     """Root-mean-square pixel change between consecutive frames (T - 1,), on a [0, 1] scale.
 
     A smooth walk changes a little at every step; the paper reads sudden jumps as a sign that
@@ -245,8 +245,3 @@ def apply_direction(z: torch.Tensor, direction: Direction, strength: float) -> t
     """z moved `strength` standard deviations along `direction` (works on (nz,) or (N, nz))."""
     return z + strength * direction.sigma * direction.vector.to(z)
 
-
-def direction_strip(G: torch.nn.Module, z: torch.Tensor, direction: Direction, strengths) -> torch.Tensor:
-    """Images of z moved to each strength along a direction, in one batched G call: (S, C, H, W)."""
-    zs = torch.stack([apply_direction(z.reshape(-1), direction, float(s)) for s in strengths])
-    return generate(G, zs)

@@ -37,17 +37,18 @@ def stage_modules(net: nn.Module, last: str) -> dict[str, list[int]]:
     return stages
 
 
-def init_weights(module: nn.Module) -> None:
-    """Paper initialisation: conv weights N(0, 0.02); BatchNorm scale N(1, 0.02), shift 0."""
+def init_weights(module: nn.Module, generator: torch.Generator | None = None) -> None:
+    """Paper initialisation: conv weights N(0, 0.02); BatchNorm scale N(1, 0.02), shift 0 (from `generator` if given)."""
     if getattr(module, "weight", None) is not None and module.weight.is_meta:
         return  # a shape-only network (checkpoint.expected_shapes): nothing to initialise
     if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
-        nn.init.normal_(module.weight, 0.0, 0.02)
+        nn.init.normal_(module.weight, 0.0, 0.02, generator=generator)
         if module.bias is not None:
             nn.init.zeros_(module.bias)
     elif isinstance(module, nn.BatchNorm2d):
-        nn.init.normal_(module.weight, 1.0, 0.02)
+        nn.init.normal_(module.weight, 1.0, 0.02, generator=generator)
         nn.init.zeros_(module.bias)
+        module.reset_running_stats()
 
 
 class Generator(nn.Module):

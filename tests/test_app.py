@@ -12,6 +12,8 @@ from streamlit.testing.v1 import AppTest
 
 from helpers import ROOT, reference_generator
 
+pytestmark = pytest.mark.slow  # every test runs Streamlit pages (AppTest)
+
 MAIN = str(ROOT / "app" / "main.py")
 SLOW = 240  # seconds for a run that fits UMAP (numba compiles on the first fit) or optimises filter images
 

@@ -14,6 +14,8 @@ from streamlit.testing.v1 import AppTest
 
 from helpers import ROOT, running_server
 
+pytestmark = pytest.mark.slow  # Streamlit and Gradio servers
+
 MAIN = str(ROOT / "app" / "main.py")
 ALICE, BOB = "a" * 32, "b" * 32
 

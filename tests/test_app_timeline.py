@@ -7,6 +7,8 @@ from streamlit.testing.v1 import AppTest
 
 from helpers import ROOT, tiny_train_config
 
+pytestmark = pytest.mark.slow  # Streamlit pages and a background measurement
+
 MAIN = str(ROOT / "app" / "main.py")
 
 

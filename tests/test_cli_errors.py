@@ -21,6 +21,8 @@ BAD = [
     (["train", "--data", "digits", "--epochs", "0", "--out", "{tmp}/r"], "--epochs"),
     (["train", "--data", "digits", "--loss", "hinge2", "--out", "{tmp}/r"], "loss"),
     (["train", "--data", "digits", "--image-size", "16", "--out", "{file}/r"], "{file}"),
+    (["train", "--config", "{junk}"], "cannot read it as JSON"),
+    (["train", "--config", "{tmp}/missing.json"], "missing.json"),
     (["sample", "{ckpt}", "--truncation", "0"], "--truncation"),
     (["sample", "{ckpt}", "--n", "-3"], "--n"),
     (["sample", "{ckpt}", "--n", "abc"], "--n"),

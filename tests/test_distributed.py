@@ -44,6 +44,7 @@ def assert_same_run(a, b) -> None:
                                    rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.ddp
 @pytest.mark.parametrize("loss", ["bce", "wgan-gp"])
 def test_two_processes_match_one_on_the_same_global_batch(tmp_path, loss):
     one, two = tmp_path / "one", tmp_path / "two"
@@ -56,6 +57,7 @@ def test_two_processes_match_one_on_the_same_global_batch(tmp_path, loss):
     assert [p.name for p in (two / "samples").iterdir()] == ["epoch_001.png"]
 
 
+@pytest.mark.ddp
 def test_two_process_resume_matches_one_process_resume(tmp_path):
     one, two = tmp_path / "one", tmp_path / "two"
     dcgan_train(one, "--epochs", "1")

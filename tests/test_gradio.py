@@ -6,6 +6,8 @@ from PIL import Image
 
 from helpers import running_server
 
+pytestmark = pytest.mark.slow  # a Gradio server
+
 
 @pytest.fixture(scope="module")
 def gradio_url():

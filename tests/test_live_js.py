@@ -15,6 +15,8 @@ from dcgan.media import to_uint8
 from helpers import BUNDLED_MNIST, ROOT
 from test_web_generator import trained_like_G
 
+pytestmark = pytest.mark.slow  # Node against torch
+
 NODE = shutil.which("node") or "/usr/bin/node"
 HARNESS = """
 const fs = require("fs"), vm = require("vm");

@@ -86,3 +86,11 @@ def page(browser):
     pg = context.new_page()
     yield pg
     context.close()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every browser test is `e2e` (deselect with -m 'not e2e'); this conftest only sees tests/e2e's items."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.e2e)
