@@ -37,7 +37,7 @@ def test_umap(bundled_mnist, tmp_path, capsys):
     assert main(["umap", str(bundled_mnist), "--data", "mnist", "--n", "60", "--out", str(tmp_path / "u.html")]) == 0
     page = (tmp_path / "u.html").read_text()  # plotly.js alone is megabytes: look for the map itself
     assert "(120 points)" in capsys.readouterr().out  # 60 real images and 60 samples
-    assert page.count("data:image/png;base64,") == 120 and "plotly_hover" in page  # each point's hover image
+    assert page.count("data:image\\u002fpng;base64,") == 120 and "plotly_hover" in page  # each point's hover image
 
 
 def test_probe(bundled_mnist, capsys):
