@@ -94,11 +94,13 @@ def test_bad_input_is_one_line_and_exit_2(argv, fragment, files, tmp_path, capsy
 
 def test_image_size_is_refused_before_any_data_loads(monkeypatch, tmp_path, capsys):
     import dcgan.data
+    import dcgan.train
 
     def no_loading(*args, **kwargs):
         raise AssertionError("data was loaded before the image size was checked")
 
-    monkeypatch.setattr(dcgan.data, "load_data", no_loading)
+    for module in (dcgan.data, dcgan.train):
+        monkeypatch.setattr(module, "load_data", no_loading)
     assert main(["train", "--data", "digits", "--image-size", "48", "--out", str(tmp_path / "r")]) == 2
     assert "power of two" in capsys.readouterr().err
 
