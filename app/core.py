@@ -20,11 +20,11 @@ import streamlit as st
 import torch
 
 import dcgan
+import dcgan.latent
 from dcgan.checkpoint import describe  # noqa: F401  (pages show it)
+from dcgan.data import BUILTIN, data_mismatch, model_default_data
 from dcgan.errors import DcganError
 from dcgan.media import to_uint8, upscale  # noqa: F401  (re-exported to the pages)
-import dcgan.latent
-from dcgan.data import BUILTIN, data_mismatch, model_default_data
 from dcgan.readings import VERDICT_HELP, DigitReader, image_captions, verdict_caption  # noqa: F401
 from dcgan.readings import applies as readings_apply
 

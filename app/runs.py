@@ -12,10 +12,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
-import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,7 +107,7 @@ class Run:
         if not path.is_file():
             return ""
         text = path.read_text(errors="replace").replace("\r", "\n")
-        return "\n".join([l for l in text.splitlines() if l.strip()][-lines:])
+        return "\n".join([line for line in text.splitlines() if line.strip()][-lines:])
 
     def stop(self) -> None:
         """Interrupt the run; the last finished epoch's last.pt stays, so it can be resumed."""

@@ -82,7 +82,7 @@ def font_digits(tmp: Path) -> None:
     print(f"  classifier reads the rendered digit in {(on_target == labels).float().mean():.0%} of targets and "
           f"{(on_recon == labels).float().mean():.0%} of reconstructions (same reading as on the target: "
           f"{(on_recon == on_target).float().mean():.0%}); median |z|/sqrt(nz) {np.median(typ):.2f}")
-    wrong = [f"{p.stem}->{int(r)}" for p, r, l in zip(paths, on_recon, labels) if r != l]
+    wrong = [f"{p.stem}->{int(r)}" for p, r, label in zip(paths, on_recon, labels) if r != label]
     print(f"  misread: {', '.join(wrong) or 'none'}")
     save_png(upscale(grid(torch.cat([targets, recon]), nrow=10), 2), tmp / "fonts.png")
 

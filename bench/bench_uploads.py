@@ -20,7 +20,6 @@ def rss_mb() -> float:
 
 def ten_mb_checkpoint(folder: Path) -> bytes:
     """An untrained 64x64 colour G (ngf 56, 2.7 million weights, ~11 MB) exported as a slim .pt."""
-    import dcgan
     from dcgan.checkpoint import build_model, export
     from dcgan.config import ModelConfig
     from dcgan.models import Generator

@@ -18,14 +18,18 @@ import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
 from .config import ModelConfig, from_dict
-from .meta import check_meta
 from .errors import CheckpointError, ConfigError
+from .meta import check_meta
 from .models import Discriminator, Generator
+
+if TYPE_CHECKING:  # numpy is imported where it is used
+    import numpy as np
 
 FORMAT = "dcgan-explorer"
 VERSION = 1  # raised when the layout of a file changes; files from a newer version are refused (check_version)
@@ -212,7 +216,7 @@ def _load_weights(module: nn.Module, state: dict, what: str) -> None:
     try:
         module.load_state_dict(state, strict=True)
     except RuntimeError as err:
-        first = next((l.strip() for l in str(err).splitlines()[1:] if l.strip()), str(err))
+        first = next((line.strip() for line in str(err).splitlines()[1:] if line.strip()), str(err))
         raise CheckpointError(f"{what} weights do not fit the architecture: {first[:200]}") from None
 
 
@@ -397,7 +401,8 @@ def export(model: Model, out: str | Path, *, include_d: bool = False) -> Path:
         if with_d:
             tensors.update({f"D.{k}": v.contiguous() for k, v in model.D.state_dict().items()})
         meta = {k: model.meta[k] for k in ("epoch", "step", "dataset") if k in model.meta}
-        save_file(tensors, str(out), metadata={"format": FORMAT, "version": str(VERSION), "config": json.dumps(model.config.to_dict()), "meta": json.dumps(meta)})
+        save_file(tensors, str(out), metadata={"format": FORMAT, "version": str(VERSION),
+                                               "config": json.dumps(model.config.to_dict()), "meta": json.dumps(meta)})
     elif out.suffix in (".pt", ".pth"):
         meta = {k: v for k, v in model.meta.items() if k not in ("path", "format", "version", "source", *RESUME_ONLY)}
         save_atomic({**meta, "format": FORMAT, "version": VERSION, "config": model.config.to_dict(),

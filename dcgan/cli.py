@@ -50,7 +50,8 @@ def cmd_train(args) -> int:
     from .train import train
 
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
-    cfg = _config_file(args.config) if args.config else TrainConfig(**{k: v for k, v in vars(args).items() if k in fields})
+    flags = {k: v for k, v in vars(args).items() if k in fields}
+    cfg = _config_file(args.config) if args.config else TrainConfig(**flags)
     last = train(cfg, resume=args.resume)
     if world_from_env().is_main:  # under torchrun, one line for the job rather than one per process
         print(f"wrote {last}")
@@ -86,10 +87,8 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
 def cmd_sample(args) -> int:
     from . import load
     from .latent import generate, sample_z
-    from .media import grid, save_png, upscale
-
     from .limits import check_picture
-    from .media import IMAGE_SUFFIXES, writable
+    from .media import IMAGE_SUFFIXES, grid, save_png, upscale, writable
 
     writable(args.out, IMAGE_SUFFIXES)  # a bad --out fails before any work
     model = load(args.checkpoint)
@@ -149,7 +148,6 @@ def cmd_web(args) -> int:
 
     from . import load
     from . import web_generator as web
-
     from .media import writable
 
     writable(args.out)
@@ -186,11 +184,8 @@ def cmd_walk(args) -> int:
 
     from . import load
     from .latent import frame_changes, sample_z, walk_frames
-    from .media import save_animation
-
     from .limits import check_picture, check_walk
-
-    from .media import ANIMATION_SUFFIXES, writable
+    from .media import ANIMATION_SUFFIXES, save_animation, writable
 
     seeds = args.seeds or list(range(args.n_keyframes))
     if len(seeds) < 2:
@@ -225,8 +220,7 @@ def add_walk_args(p: argparse.ArgumentParser) -> None:
 def cmd_filters(args) -> int:
     from . import load
     from .channel_report import PIXELS, THROUGH_G, explain_channels, real_pool, summary_lines
-    from .data import model_default_data
-    from .data import load_data
+    from .data import load_data, model_default_data
     from .filters import FilterSettings
     from .latent_filters import LatentSettings
 
@@ -305,7 +299,7 @@ def cmd_dissect(args) -> int:
     layer = int(args.layer) if args.layer.isdigit() else args.layer
     clf = effect_classifier(model.config)
     try:
-        d = dissect_units(model.G, layer, args.units, seed=args.seed) if args.units else None  # bad units: before ranking
+        d = dissect_units(model.G, layer, args.units, seed=args.seed) if args.units else None  # bad units: first
         order, effects = rank_units(model.G, layer, classifier=clf, seed=args.seed)
         if d is None:
             d = dissect_units(model.G, layer, order[:args.top].tolist(), seed=args.seed)

@@ -227,7 +227,7 @@ def _load_torchvision(name: str, *, image_size: int, channels: int, root: str, d
         images.append(fit_array(arr, image_size, channels))
         labels.append(int(target) if isinstance(target, int) else -1)
     classes = tuple(getattr(ds, "classes", ()) or ())
-    has_labels = bool(classes) and all(l >= 0 for l in labels)
+    has_labels = bool(classes) and all(label >= 0 for label in labels)
     return ImageData(torch.cat(images), torch.tensor(labels) if has_labels else None, classes if has_labels else (), kind)
 
 

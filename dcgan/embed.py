@@ -18,7 +18,6 @@ from .features import d_features
 from .latent import generate, sample_z
 from .media import to_uint8, upscale
 
-
 EXACT_NEIGHBOURS_UP_TO = 20_000  # points; beyond this, pynndescent's approximate search is faster than brute force
 
 

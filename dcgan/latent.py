@@ -14,7 +14,6 @@ import torch
 from .errors import ConfigError
 from .media import to_uint8
 
-
 MAX_REDRAWS = 64  # rounds of redrawing before the remaining coordinates are drawn from the truncated normal directly
 
 

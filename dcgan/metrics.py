@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -18,6 +19,9 @@ from .errors import CheckpointError
 from .features import d_features
 from .latent import generate, sample_z
 from .verdict import verdict_report
+
+if TYPE_CHECKING:  # imported where it is used: dcgan.memorisation loads the copy check lazily
+    from .memorisation import CopyCheck
 
 CLASSIFIER = Path(__file__).resolve().parents[1] / "checkpoints" / "digit-classifier.pt"
 CLASSIFIER_SIZE = 32

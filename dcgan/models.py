@@ -13,13 +13,12 @@ remove 4x4 stride-2 stages: every stage doubles (G) or halves (D) the spatial si
 """
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
 from .config import MAX_STAGE_MULT as MAX_MULT  # noqa: F401  (re-exported)
 from .config import ModelConfig, stage_multipliers  # noqa: F401  (stage_multipliers is re-exported)
+
 
 def stage_modules(net: nn.Module, last: str) -> dict[str, list[int]]:
     """Which `main.N` modules make each named stage: layer1, layer2, ... end at each hidden nonlinearity.
@@ -38,7 +37,7 @@ def stage_modules(net: nn.Module, last: str) -> dict[str, list[int]]:
 
 
 def init_weights(module: nn.Module, generator: torch.Generator | None = None) -> None:
-    """Paper initialisation: conv weights N(0, 0.02); BatchNorm scale N(1, 0.02), shift 0 (from `generator` if given)."""
+    """Paper initialisation: conv weights N(0, 0.02); BatchNorm scale N(1, 0.02), shift 0 (drawn from `generator`)."""
     if getattr(module, "weight", None) is not None and module.weight.is_meta:
         return  # a shape-only network (checkpoint.expected_shapes): nothing to initialise
     if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):

@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from helpers import BUNDLED_MNIST, tiny_train_config
 
 torch.set_num_threads(2)

@@ -8,9 +8,8 @@ import time
 import numpy as np
 import pytest
 import torch
-from streamlit.testing.v1 import AppTest
-
 from helpers import ROOT, reference_generator
+from streamlit.testing.v1 import AppTest
 
 pytestmark = pytest.mark.slow  # every test runs Streamlit pages (AppTest)
 

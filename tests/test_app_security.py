@@ -10,9 +10,8 @@ import time
 
 import pytest
 import torch
-from streamlit.testing.v1 import AppTest
-
 from helpers import ROOT, running_server
+from streamlit.testing.v1 import AppTest
 
 pytestmark = pytest.mark.slow  # Streamlit and Gradio servers
 

@@ -3,9 +3,8 @@ compared side by side; the truncation sweep; the sidebar's truncation control on
 import time
 
 import pytest
-from streamlit.testing.v1 import AppTest
-
 from helpers import ROOT, tiny_train_config
+from streamlit.testing.v1 import AppTest
 
 pytestmark = pytest.mark.slow  # Streamlit pages and a background measurement
 

@@ -4,12 +4,12 @@ import pickle
 
 import pytest
 import torch
+from helpers import reference_generator
 from torch import nn
 
 import dcgan
 from dcgan.checkpoint import export
 from dcgan.errors import CheckpointError
-from helpers import reference_generator
 
 
 def reference_discriminator(ndf=64, nc=3):

@@ -7,9 +7,9 @@ import subprocess
 import sys
 
 import pytest
+from helpers import BUNDLED_MNIST, ROOT
 
 from dcgan.cli import COMMANDS, main
-from helpers import BUNDLED_MNIST, ROOT
 
 CKPT = str(BUNDLED_MNIST)
 

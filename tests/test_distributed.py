@@ -9,14 +9,13 @@ import sys
 
 import pytest
 import torch
+from helpers import ROOT, free_port, tiny_train_config
 
 import dcgan
 from dcgan.distributed import GlobalBatchNorm2d, World, sync_batchnorm
 from dcgan.errors import ConfigError
 from dcgan.precision import fast_dtype
 from dcgan.train import Trainer, train
-
-from helpers import ROOT, free_port, tiny_train_config
 
 TINY = ["--data", "digits", "--image-size", "16", "--batch-size", "64", "--nz", "8", "--ngf", "8", "--ndf", "8",
         "--seed", "3", "--no-fast", "--device", "cpu"]

@@ -2,9 +2,8 @@
 from pathlib import Path
 
 import pytest
-from PIL import Image
-
 from helpers import running_server
+from PIL import Image
 
 pytestmark = pytest.mark.slow  # a Gradio server
 

@@ -6,8 +6,8 @@ import torch
 from PIL import Image
 
 from dcgan.checkpoint import build_model
-from dcgan.config import ModelConfig
 from dcgan.cli import main
+from dcgan.config import ModelConfig
 from dcgan.invert import InvertSettings, invert, load_target, match_polarity, memorisation_verdict, screen
 
 
@@ -114,11 +114,12 @@ def test_bundled_model_inverts_real_and_font_digits(bundled_mnist):
     """Real digits come back closer than real-to-real neighbours; a font G never saw comes back as the same digits."""
     import importlib.util
 
+    from helpers import ROOT
+
     import dcgan
     from dcgan.data import load_data
     from dcgan.invert import real_nn_reference, to_target
     from dcgan.metrics import load_classifier
-    from helpers import ROOT
 
     spec = importlib.util.spec_from_file_location("bench_invert", ROOT / "bench" / "bench_invert.py")
     spec.loader.exec_module(bench := importlib.util.module_from_spec(spec))

@@ -4,13 +4,13 @@ import json
 import numpy as np
 import pytest
 import torch
+from helpers import ROOT
 
 import dcgan
 from dcgan.cli import main
 from dcgan.data import load_data
 from dcgan.memorisation import copy_distance, shifted
 from dcgan.metrics import classifier_split, copy_check, evaluate, frechet_distance, load_classifier, memorisation
-from helpers import ROOT
 
 BUNDLED_EMOJI = ROOT / "checkpoints" / "emoji-64.pt"
 

@@ -12,13 +12,12 @@ import textwrap
 import zipfile
 import zlib
 
-import numpy as np
 import pytest
 import torch
+from helpers import ROOT, tiny_train_config
 
 import dcgan
 from dcgan.errors import CheckpointError, DcganError
-from helpers import ROOT, tiny_train_config
 
 LIMIT_MB = 500  # what one refused request may add to a process, at most (the bound)
 

@@ -2,7 +2,6 @@
 import dataclasses
 import shutil
 import time
-from pathlib import Path
 
 import numpy as np
 import streamlit as st
@@ -53,8 +52,8 @@ def start_form() -> None:
         name = c7.text_input("Run name", f"run-{time.strftime('%H%M%S')}", key="train_name")
         if st.button("Start training", type="primary", disabled=source is None, key="train_start",
                      icon=":material/play_arrow:"):
-            settings = dict(image_size=size, epochs=int(epochs), loss=loss, batch_size=batch, ngf=width, ndf=width, nz=nz,
-                            save_every=1)  # slim epoch_NNN.pt files, for the Timeline page
+            settings = dict(image_size=size, epochs=int(epochs), loss=loss, batch_size=batch, ngf=width, ndf=width,
+                            nz=nz, save_every=1)  # slim epoch_NNN.pt files, for the Timeline page
             start_run(name, source, settings)
 
 

@@ -10,8 +10,8 @@ import torch
 
 from app import core
 from app.common import read_z
-from dcgan.limits import check_walk
 from dcgan import latent as L
+from dcgan.limits import check_walk
 from dcgan.media import save_animation
 
 N_SAMPLES = 12

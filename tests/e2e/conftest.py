@@ -8,7 +8,6 @@ import signal
 from pathlib import Path
 
 import pytest
-
 from helpers import BUNDLED_MNIST, CHROMIUM, CHROMIUM_ARGS, running_server
 
 
