@@ -63,6 +63,7 @@ def project_file(path, config: dict, **entries):
 
 
 # -- checkpoints: validated before anything is allocated -----------------------------------------
+@pytest.mark.slow  # a fresh Python under a memory limit
 def test_a_tiny_file_asking_for_a_huge_network_is_refused_from_its_config(tmp_path):
     path = project_file(tmp_path / "huge.pt", {"image_size": 256, "channels": 3, "nz": 100, "ngf": 3000, "ndf": 64},
                         G={})
@@ -70,6 +71,7 @@ def test_a_tiny_file_asking_for_a_huge_network_is_refused_from_its_config(tmp_pa
     assert_refused(attack(f"dcgan.load({str(path)!r})"), "ngf")
 
 
+@pytest.mark.slow  # a fresh Python under a memory limit
 def test_weights_that_do_not_fit_are_refused_before_g_and_d_are_built(tmp_path):
     # Within the bounds, but G and D of this size take ~360 MB to build: the shape check must come first.
     config = {"image_size": 256, "channels": 3, "nz": 100, "ngf": 128, "ndf": 128}
@@ -77,6 +79,7 @@ def test_weights_that_do_not_fit_are_refused_before_g_and_d_are_built(tmp_path):
     assert_refused(attack(f"dcgan.load({str(path)!r})"), "do not fit", peak_mb=100)
 
 
+@pytest.mark.slow  # a fresh Python under a memory limit
 @pytest.mark.parametrize("kind", ["zero-size", "stride-0"])
 def test_pytorch_examples_files_with_degenerate_tensors_are_refused(tmp_path, kind):
     if kind == "zero-size":
@@ -160,6 +163,7 @@ def png_declaring(width: int, height: int) -> bytes:
     return bytes(raw)
 
 
+@pytest.mark.slow  # a fresh Python under a memory limit
 def test_a_zip_holding_a_13000_px_png_is_refused_before_decoding(tmp_path):
     path = tmp_path / "bomb.zip"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
@@ -169,6 +173,7 @@ def test_a_zip_holding_a_13000_px_png_is_refused_before_decoding(tmp_path):
     assert_refused(result, "no readable images", peak_mb=200)
 
 
+@pytest.mark.slow  # a fresh Python under a memory limit
 def test_a_zip_entry_declaring_a_gigabyte_is_refused_from_the_directory(tmp_path):
     path = tmp_path / "big-entry.zip"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
@@ -188,6 +193,7 @@ def npy_declaring(shape: tuple) -> bytes:
     return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header + b"\0" * 400
 
 
+@pytest.mark.slow  # a fresh Python under a memory limit
 def test_a_528_byte_npy_declaring_10_to_the_10_vectors_is_refused_from_its_header():
     data = npy_declaring((10**10, 100))
     assert len(data) < 600
