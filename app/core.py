@@ -11,7 +11,6 @@ import os
 import re
 import secrets
 import shutil
-import sys
 import weakref
 from pathlib import Path
 
@@ -19,18 +18,16 @@ import numpy as np
 import streamlit as st
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # `streamlit run app/main.py` from anywhere finds the dcgan package
+import dcgan
+import dcgan.latent
+from app import frontend  # what both front ends share: caches, error lines, scale factors
+from dcgan.checkpoint import describe  # noqa: F401  (pages show it)
+from dcgan.data import BUILTIN, data_mismatch, model_default_data
+from dcgan.errors import DcganError
+from dcgan.media import to_uint8, upscale  # noqa: F401  (re-exported to the pages)
+from dcgan.readings import VERDICT_HELP, DigitReader, image_captions, verdict_caption  # noqa: F401
 
-import dcgan  # noqa: E402
-from dcgan.checkpoint import describe  # noqa: E402,F401  (pages show it)
-from dcgan.errors import DcganError  # noqa: E402
-from dcgan.media import to_uint8, upscale  # noqa: E402,F401  (re-exported to the pages)
-import dcgan.latent  # noqa: E402
-from dcgan.data import BUILTIN, data_mismatch, model_default_data  # noqa: E402
-from dcgan.readings import VERDICT_HELP, DigitReader, image_captions, verdict_caption  # noqa: E402,F401
-from dcgan.readings import applies as readings_apply  # noqa: E402,F401
-from app import frontend  # noqa: E402  (what the Gradio app shares: caches, error lines, scale factors)
+ROOT = Path(__file__).resolve().parents[1]
 
 BUNDLED = ROOT / "checkpoints"
 DEFAULT_MODEL = BUNDLED / "mnist-32.pt"

@@ -7,7 +7,6 @@ made from this very G; otherwise they are computed here once per model. Cards of
 from __future__ import annotations
 
 import streamlit as st
-import torch
 
 from app import frontend
 from dcgan import directions as Dn

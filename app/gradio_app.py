@@ -19,22 +19,22 @@ from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no network calls from a machine that may have none
 
-import gradio as gr  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import gradio as gr
+import numpy as np
+import torch
+
+import dcgan
+from app import frontend  # what both front ends share: caches, error lines, scale factors
+from dcgan import latent as L
+from dcgan.data import BUILTIN as DATASETS  # (built-in real-image sets: no network)
+from dcgan.data import data_mismatch
+from dcgan.errors import DcganError
+from dcgan.limits import MAX_KEYFRAMES, check_walk
+from dcgan.media import grid, save_animation, to_uint8, upscale
+from dcgan.readings import verdict_help
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # `python app/gradio_app.py` from anywhere still finds dcgan
 
-import dcgan  # noqa: E402
-from dcgan import latent as L  # noqa: E402
-from dcgan.data import BUILTIN as DATASETS  # noqa: E402  (built-in real-image sets: no network)
-from dcgan.data import data_mismatch  # noqa: E402
-from dcgan.errors import DcganError  # noqa: E402
-from dcgan.limits import MAX_KEYFRAMES, check_walk  # noqa: E402
-from dcgan.media import grid, save_animation, to_uint8, upscale  # noqa: E402
-from dcgan.readings import verdict_help  # noqa: E402
-from app import frontend  # noqa: E402  (what the Streamlit app shares: caches, error lines, scale factors)
 
 DEFAULT = ROOT / "checkpoints" / "mnist-32.pt"
 OUT = Path(tempfile.mkdtemp(prefix="dcgan-gradio-"))  # walk GIFs; PNGs go through Gradio's own cache

@@ -9,17 +9,19 @@ at once is capped per session and per server (DCGAN_MAX_RUNS_PER_SESSION, DCGAN_
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
-import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from app.core import ROOT, app_runs, setting
+from dcgan.config import TrainConfig
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,59}")  # run names are slugs: no dots, no slashes
 _STARTING = threading.Lock()  # the cap check and the start happen together, whichever session asks
@@ -69,8 +71,20 @@ class Run:
                 break
         return rows
 
+    def config(self) -> TrainConfig | None:
+        """The TrainConfig the run was started with (None for a folder from before run.json held one)."""
+        from dcgan.config import from_dict
+        from dcgan.errors import ConfigError
+
+        try:
+            return from_dict(TrainConfig, self.info["config"])
+        except (KeyError, TypeError, ConfigError):
+            return None
+
     def target_epochs(self) -> int | None:
-        args = self.info.get("args", [])
+        cfg, args = self.config(), self.info.get("args", [])  # args: run.json as older versions wrote it
+        if cfg is not None:
+            return cfg.epochs
         return int(args[args.index("--epochs") + 1]) if "--epochs" in args[:-1] else None
 
     def completed_epochs(self) -> int:
@@ -93,7 +107,7 @@ class Run:
         if not path.is_file():
             return ""
         text = path.read_text(errors="replace").replace("\r", "\n")
-        return "\n".join([l for l in text.splitlines() if l.strip()][-lines:])
+        return "\n".join([line for line in text.splitlines() if line.strip()][-lines:])
 
     def stop(self) -> None:
         """Interrupt the run; the last finished epoch's last.pt stays, so it can be resumed."""
@@ -101,14 +115,18 @@ class Run:
         if pid and self.running():
             os.killpg(pid, signal.SIGINT)
 
-    def start(self, args: list[str], *, owner: str, resume: bool = False) -> None:
+    def start(self, cfg: TrainConfig, *, owner: str, resume: bool = False) -> None:
+        """`python -m dcgan train --config` on the run's config (its folder as --out), in its own process group."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        cmd = [sys.executable, "-m", "dcgan", "train", *args, "--out", str(self.folder)] + (["--resume"] if resume else [])
+        cfg = dataclasses.replace(cfg, out=str(self.folder))
+        (self.folder / "config.json").write_text(json.dumps(cfg.to_dict()))
+        cmd = [sys.executable, "-m", "dcgan", "train", "--config", str(self.folder / "config.json")]
+        cmd += ["--resume"] if resume else []
         with open(self.folder / "output.txt", "ab") as out:
             proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                     start_new_session=True)
         threading.Thread(target=proc.wait, daemon=True).start()  # reap it when it ends: no zombie in the server
-        (self.folder / "run.json").write_text(json.dumps({"pid": proc.pid, "args": args, "owner": owner}))
+        (self.folder / "run.json").write_text(json.dumps({"pid": proc.pid, "config": cfg.to_dict(), "owner": owner}))
 
 
 def all_runs() -> list[Run]:
@@ -145,12 +163,12 @@ def start_refusal(owner: str) -> str | None:
     return None
 
 
-def start_owned(run: Run, args: list[str], *, owner: str, resume: bool = False) -> str | None:
+def start_owned(run: Run, cfg: TrainConfig, *, owner: str, resume: bool = False) -> str | None:
     """Start `run` for `owner` unless a cap says no; returns the refusal, or None once it is running."""
     with _STARTING:
         refusal = start_refusal(owner)
         if refusal is None:
-            run.start(args, owner=owner, resume=resume)
+            run.start(cfg, owner=owner, resume=resume)
         return refusal
 
 

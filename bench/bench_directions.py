@@ -54,8 +54,8 @@ def main() -> None:
     pairs = L.sample_z(40, model.config.nz, seed=99).view(20, 2, -1)
     rows = []
     for pair in pairs:
-        jumps = {m: L.smoothness(L.generate(model.G, L.interpolate(pair, 16, mode=m))) for m in ("slerp", "lerp")}
-        even = L.smoothness(L.generate(model.G, L.equal_change_path(model.G, pair, 16)))
+        jumps = {m: L.frame_changes(L.generate(model.G, L.interpolate(pair, 16, mode=m))) for m in ("slerp", "lerp")}
+        even = L.frame_changes(L.generate(model.G, L.equal_change_path(model.G, pair, 16)))
         rows.append((jumps["slerp"].mean(), jumps["lerp"].mean(), jumps["slerp"].max() / jumps["slerp"].mean(),
                      even.max() / even.mean(), jumps["slerp"].max(), jumps["lerp"].max()))
     r = np.array(rows)

@@ -3,16 +3,13 @@
 --batch-size 64 --save-every 1 --out runs/mnist10). Prints seconds and the machine's load beside them."""
 import argparse
 import os
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import dcgan  # noqa: E402
-from dcgan.data import load_data  # noqa: E402
-from dcgan.fidelity import model_precision_recall  # noqa: E402
-from dcgan.timeline import TimelineSettings, timeline  # noqa: E402
+import dcgan
+from dcgan.data import load_data
+from dcgan.fidelity import model_precision_recall
+from dcgan.timeline import TimelineSettings, timeline
 
 
 def load() -> str:

@@ -20,13 +20,12 @@ from pathlib import Path
 
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import dcgan
+from dcgan.channel_report import PIXELS, THROUGH_G, explain_channels, real_pool, summary_lines
+from dcgan.data import load_data
+from dcgan.readability import saturated_share
 
-import dcgan  # noqa: E402
-from dcgan.channel_report import PIXELS, THROUGH_G, explain_channels, real_pool, summary_lines  # noqa: E402
-from dcgan.data import load_data  # noqa: E402
-from dcgan.readability import saturated_share  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 CHECKPOINT = ROOT / "checkpoints" / "mnist-32.pt"
 

@@ -124,7 +124,7 @@ def font_digits(tmp: Path) -> None:
     print(f"  a second judge (3-nearest-neighbour on MNIST pixels, not our CNN) reads it in "
           f"{(knn_t == labels).float().mean():.0%} of targets and "
           f"{(knn_r == labels).float().mean():.0%} of reconstructions")
-    wrong = [f"{p.stem}->{int(r)}" for p, r, y in zip(paths, on_recon, labels) if r != y]
+    wrong = [f"{p.stem}->{int(r)}" for p, r, label in zip(paths, on_recon, labels) if r != label]
     print(f"  misread: {', '.join(wrong) or 'none'}")
     save_png(upscale(grid(torch.cat([targets, recon]), nrow=10), 2), tmp / "fonts.png")
 

@@ -10,15 +10,17 @@ Target (issue #18): >= 30 redraws per second while dragging a slider with the bu
   frame does), so Playwright's round trips do not cap the rate; the display's refresh (60 Hz) does;
 - G alone: what one redraw costs (G forward + putImageData), median and 95th percentile, as 1000 / ms fps.
 """
+import importlib.util
 import os
 import statistics
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-
-from helpers import CHROMIUM, CHROMIUM_ARGS, running_server, wait_for_app  # noqa: E402
+_spec = importlib.util.spec_from_file_location("helpers", ROOT / "tests" / "helpers.py")  # the browser harness
+_spec.loader.exec_module(helpers := importlib.util.module_from_spec(_spec))
+CHROMIUM, CHROMIUM_ARGS, running_server, wait_for_app = (helpers.CHROMIUM, helpers.CHROMIUM_ARGS,
+                                                         helpers.running_server, helpers.wait_for_app)
 
 MODELS = ("mnist-32 (bundled)", "emoji-64 (bundled)")
 MOVES = 240  # mouse moves per drag: four sweeps over half the slider

@@ -16,13 +16,11 @@ from pathlib import Path
 
 import torch
 
+import dcgan
+from dcgan.filters import FilterSettings, visualise_layer
+from dcgan.latent import sample_z
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import dcgan  # noqa: E402
-from dcgan.filters import FilterSettings, visualise_layer  # noqa: E402
-from dcgan.latent import sample_z  # noqa: E402
-
 UMAP_SNIPPET = """
 import time, numpy as np
 import dcgan
@@ -35,7 +33,7 @@ import dcgan.embed as e
 m = e.FeatureMap(random_state=0).fit(X)
 cold = time.perf_counter() - t
 t = time.perf_counter(); e.FeatureMap(random_state=1).fit(X); warm = time.perf_counter() - t
-print(f"{{cold:.2f}} {{warm:.2f}}")
+print(f"{cold:.2f} {warm:.2f}")
 """
 
 
@@ -73,7 +71,7 @@ def main() -> None:
         print(f"filters, all channels of {name}, 256 steps: {seconds:.1f} s   [target <= 15 s]")
     if not args.skip_umap:
         dim = 16 * sum(a.shape[1] for a in model.D.activations(torch.zeros(1, 1, 32, 32)))
-        out = subprocess.run([sys.executable, "-c", UMAP_SNIPPET.format(dim=dim)], cwd=ROOT, capture_output=True, text=True)
+        out = subprocess.run([sys.executable, "-c", UMAP_SNIPPET], cwd=ROOT, capture_output=True, text=True)
         cold, warm = out.stdout.split()
         print(f"UMAP of the 5,000 MNIST digits' {dim} D features: cold {cold} s (import + numba compile + fit) [<= 20 s], "
               f"compiled {warm} s [<= 5 s]")

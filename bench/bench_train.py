@@ -27,7 +27,6 @@ import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 SHAPE = ["--image-size", "64", "--nz", "100", "--ngf", "64", "--ndf", "64", "--batch-size", "64"]
 

@@ -8,12 +8,10 @@ which runs the Model page in this process, so this process's RSS is the server's
 """
 import argparse
 import gc
-import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 
 def rss_mb() -> float:
@@ -22,7 +20,6 @@ def rss_mb() -> float:
 
 def ten_mb_checkpoint(folder: Path) -> bytes:
     """An untrained 64x64 colour G (ngf 56, 2.7 million weights, ~11 MB) exported as a slim .pt."""
-    import dcgan
     from dcgan.checkpoint import build_model, export
     from dcgan.config import ModelConfig
     from dcgan.models import Generator

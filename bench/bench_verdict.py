@@ -8,20 +8,18 @@ the baseline it replaces, D's own eval-mode probability sigmoid(D(x)). Also the 
 verdict between scoring images one by one and in one batch (the contract: under 1e-4), and its time.
 """
 import argparse
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import dcgan
+from dcgan.data import load_data
+from dcgan.latent import generate, sample_z
+from dcgan.verdict import auc, held_out, known_fakes
 
-import dcgan  # noqa: E402
-from dcgan.data import load_data  # noqa: E402
-from dcgan.latent import generate, sample_z  # noqa: E402
-from dcgan.verdict import auc, held_out, known_fakes  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .errors import ConfigError
 from .latent import arithmetic, generate
 from .style import measure_style
 
@@ -25,7 +26,7 @@ def example_groups(samples, *, style: str = "ink", a_class: int = 3, c_class: in
     pick = lambda c: torch.nonzero(confident & (samples.classes == c)).flatten()  # noqa: E731
     a_pool, c_pool = pick(a_class), pick(c_class)
     if len(a_pool) < 2 * k or len(c_pool) < k:
-        raise ValueError(f"too few confident {a_class}s or {c_class}s among the samples: use more samples")
+        raise ConfigError(f"too few confident {a_class}s or {c_class}s among the samples: use more samples")
     order_a = a_pool[samples.style[style][a_pool].argsort()]
     order_c = c_pool[samples.style[style][c_pool].argsort()]
     return order_a[-k:].tolist(), order_a[:k].tolist(), order_c[:k].tolist()

@@ -14,6 +14,7 @@ from typing import Callable
 
 import torch
 
+from .errors import CheckpointError, ConfigError
 from .features import channel_means
 from .filters import FilterSettings, layer_index, resolve_channels, visualise_layer
 from .latent_filters import LatentSettings, visualise_through_g
@@ -88,9 +89,9 @@ def explain_channels(model, layer: int | str, pool: torch.Tensor, *, method: str
                      progress: Callable[[str, int, int], None] | None = None) -> ChannelReport:
     """The full report for one D layer (see the module doc); progress(stage, step, total) after every step."""
     if model.D is None:
-        raise ValueError("this file has no discriminator, so no D filters: use a checkpoint that includes D")
+        raise CheckpointError("this file has no discriminator, so no D filters: use a checkpoint that includes D")
     if method not in METHODS:
-        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+        raise ConfigError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     index = layer_index(model.D, layer)
     channels = resolve_channels(model.D, index, channels)
     tell = (lambda stage: (lambda i, n: progress(stage, i, n))) if progress else (lambda stage: None)

@@ -18,17 +18,22 @@ import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
 from .config import ModelConfig, from_dict
-from .meta import check_meta
 from .errors import CheckpointError, ConfigError
+from .meta import check_meta
 from .models import Discriminator, Generator
 
+if TYPE_CHECKING:  # numpy is imported where it is used
+    import numpy as np
+
 FORMAT = "dcgan-explorer"
-VERSION = 1
+VERSION = 1  # raised when the layout of a file changes; files from a newer version are refused (check_version)
+RESUME_ONLY = ("opt_G", "opt_D", "rng")  # what last.pt holds for resuming, and epoch files and exports leave out
 
 
 @dataclass
@@ -45,6 +50,13 @@ class Model:
     def history(self) -> dict | None:
         """Per-step training log (lists keyed by column), when the file carries one."""
         return self.meta.get("history") or None
+
+    def require_d(self, needs: str) -> Discriminator:
+        """D, or one line (CheckpointError) saying what needs it: a G-only export (`export`'s default) has none."""
+        if self.D is None:
+            raise CheckpointError(f"this file has no discriminator, and {needs} needs it: use a checkpoint that "
+                                  "includes D (the training run's last.pt, or `export --with-d`)")
+        return self.D
 
     @torch.no_grad()
     def render(self, z: torch.Tensor):
@@ -204,7 +216,7 @@ def _load_weights(module: nn.Module, state: dict, what: str) -> None:
     try:
         module.load_state_dict(state, strict=True)
     except RuntimeError as err:
-        first = next((l.strip() for l in str(err).splitlines()[1:] if l.strip()), str(err))
+        first = next((line.strip() for line in str(err).splitlines()[1:] if line.strip()), str(err))
         raise CheckpointError(f"{what} weights do not fit the architecture: {first[:200]}") from None
 
 
@@ -292,12 +304,59 @@ def _load_safetensors(path: Path, device) -> Model:
         raise CheckpointError(f"{path.name}: not a readable safetensors file ({str(err).splitlines()[0][:120]})") from None
     g_state = {k[2:]: v for k, v in tensors.items() if k.startswith("G.")} or {k: v for k, v in tensors.items() if k.startswith("main.")}
     d_state = {k[2:]: v for k, v in tensors.items() if k.startswith("D.")} or None
+    check_version(metadata.get("version"), path.name)
     try:
         config = from_dict(ModelConfig, json.loads(metadata["config"])) if "config" in metadata else None
         meta = json.loads(metadata.get("meta", "{}"))
     except (ConfigError, ValueError, TypeError, AttributeError, RecursionError) as err:
         raise CheckpointError(f"{path.name}: config in metadata is invalid: {str(err)[:200]}") from None
     return build_model(config or infer_config(g_state, d_state), g_state, d_state, meta, device)
+
+
+# -- the project's own training checkpoint: written (training_state) and read (read_training_state) here only --
+def training_state(*, model_config: ModelConfig, train_config: dict, nets: dict, optimisers: dict, epoch: int,
+                   step: int, rng: dict, data, log: dict, verdict: dict | None) -> dict:
+    """Everything last.pt holds: enough to resume a run exactly, and to load it as a Model."""
+    return {
+        "format": FORMAT, "version": VERSION, "config": model_config.to_dict(), "train_config": train_config,
+        **nets, **optimisers, "epoch": epoch, "step": step, "rng": rng,
+        "dataset": data.name, "labels": list(data.classes), "n_images": len(data), **log,
+        **({"verdict": verdict} if verdict else {}),
+    }
+
+
+def epoch_state(state: dict) -> dict:
+    """An epoch_NNN.pt: for looking back (dcgan timeline), not for resuming, so without optimiser or RNG state."""
+    return {k: v for k, v in state.items() if k not in RESUME_ONLY}
+
+
+def check_version(version, name: str) -> None:
+    """Refuse a file from a newer release in one line (its layout may differ); files without a version are 1."""
+    if isinstance(version, str) and version.isdigit():
+        version = int(version)  # safetensors metadata holds strings
+    if version is None:
+        return
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise CheckpointError(f"{name}: the file's format version is invalid ({str(version)[:20]!r})")
+    if version > VERSION:
+        raise CheckpointError(f"{name}: this file was written by a newer DCGAN Explorer (format {version}; "
+                              f"this one reads up to {VERSION}): upgrade to load it")
+
+
+def read_training_state(path: Path, model_config: ModelConfig) -> dict:
+    """The state a run resumes from: this project's last.pt, of a version this release reads, with the same model."""
+    state = _torch_load(path)
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise CheckpointError(f"cannot resume from {path}: it is not a DCGAN Explorer training checkpoint")
+    check_version(state.get("version"), path.name)
+    if state.get("config") != model_config.to_dict():
+        raise CheckpointError(f"cannot resume from {path}: it was trained with a different model or data set "
+                              f"({state.get('config')})")
+    missing = [k for k in ("G", "D", *RESUME_ONLY, "epoch", "step", "history") if k not in state]
+    if missing:
+        raise CheckpointError(f"cannot resume from {path}: it has no {', '.join(missing)} "
+                              "(an epoch file or an export): resume from the run's last.pt")
+    return state
 
 
 def load(path: str | Path, device="cpu") -> Model:
@@ -313,6 +372,7 @@ def load(path: str | Path, device="cpu") -> Model:
         return _load_safetensors(path, device)
     obj = _torch_load(path)
     if isinstance(obj, dict) and obj.get("format") == FORMAT:
+        check_version(obj.get("version"), path.name)
         model = _from_project_dict(obj, device)
     elif isinstance(obj, dict):
         model = _from_bare_state(obj, path, device)
@@ -328,8 +388,11 @@ def export(model: Model, out: str | Path, *, include_d: bool = False) -> Path:
     Both drop optimiser and RNG state. A `.pt` keeps the metadata (labels, loss history),
     which is how the bundled checkpoints stay small but still show their training curves.
     """
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    from .media import writable
+
+    out = writable(out)
+    if include_d:
+        model.require_d("exporting with D")
     with_d = include_d and model.D is not None
     if out.suffix == ".safetensors":
         from safetensors.torch import save_file
@@ -338,9 +401,10 @@ def export(model: Model, out: str | Path, *, include_d: bool = False) -> Path:
         if with_d:
             tensors.update({f"D.{k}": v.contiguous() for k, v in model.D.state_dict().items()})
         meta = {k: model.meta[k] for k in ("epoch", "step", "dataset") if k in model.meta}
-        save_file(tensors, str(out), metadata={"format": FORMAT, "config": json.dumps(model.config.to_dict()), "meta": json.dumps(meta)})
+        save_file(tensors, str(out), metadata={"format": FORMAT, "version": str(VERSION),
+                                               "config": json.dumps(model.config.to_dict()), "meta": json.dumps(meta)})
     elif out.suffix in (".pt", ".pth"):
-        meta = {k: v for k, v in model.meta.items() if k not in ("path", "format", "version", "source")}
+        meta = {k: v for k, v in model.meta.items() if k not in ("path", "format", "version", "source", *RESUME_ONLY)}
         save_atomic({**meta, "format": FORMAT, "version": VERSION, "config": model.config.to_dict(),
                      "G": model.G.state_dict(), "D": model.D.state_dict() if with_d else None}, out)
     else:

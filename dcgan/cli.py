@@ -50,11 +50,27 @@ def cmd_train(args) -> int:
     from .train import train
 
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
-    cfg = TrainConfig(**{k: v for k, v in vars(args).items() if k in fields})
+    flags = {k: v for k, v in vars(args).items() if k in fields}
+    cfg = _config_file(args.config) if args.config else TrainConfig(**flags)
     last = train(cfg, resume=args.resume)
     if world_from_env().is_main:  # under torchrun, one line for the job rather than one per process
         print(f"wrote {last}")
     return 0
+
+
+def _config_file(path: str):
+    """A TrainConfig saved as JSON (TrainConfig.to_dict(), as the app's Train page writes one per run)."""
+    from pathlib import Path
+
+    from .config import TrainConfig, from_dict
+
+    try:
+        values = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as err:
+        raise ConfigError(f"--config {path}: cannot read it as JSON ({str(err).splitlines()[0][:100]})") from None
+    if not isinstance(values, dict):
+        raise ConfigError(f"--config {path}: expected a JSON object of TrainConfig fields")
+    return from_dict(TrainConfig, values)
 
 
 def add_train_args(p: argparse.ArgumentParser) -> None:
@@ -62,6 +78,8 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
 
     _add_dataclass_args(p, TrainConfig)
     p.add_argument("--resume", action="store_true", help="continue from DIR/last.pt up to --epochs")
+    p.add_argument("--config", default=None, help="read every setting above from this JSON file (a TrainConfig, "
+                   "as the app writes one per run) instead of the flags")
 
 
 # -- sample / info / export --------------------------------------------------------------------
@@ -73,10 +91,10 @@ TRUNCATION_HELP = ("truncation T in (0, 1): G's 8x8 features h become h_mean + T
 def cmd_sample(args) -> int:
     from . import load
     from .latent import generate, sample_z
-    from .media import grid, save_png, upscale
-
     from .limits import check_picture
+    from .media import IMAGE_SUFFIXES, grid, save_png, upscale, writable
 
+    writable(args.out, IMAGE_SUFFIXES)  # a bad --out fails before any work
     model = load(args.checkpoint)
     check_picture(args.n, model.config.image_size, args.scale)
     from .truncation import truncated
@@ -135,7 +153,9 @@ def cmd_web(args) -> int:
 
     from . import load
     from . import web_generator as web
+    from .media import writable
 
+    writable(args.out)
     model = load(args.checkpoint)
     layout, blob = web.export(web.fold_generator(model.G), nz=model.config.nz, dtype=args.dtype)
     Path(args.out).write_bytes(web.pack(layout, blob))
@@ -149,12 +169,14 @@ def add_web_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dtype", default="float16", choices=["float16", "float32"])
 
 
-def _model_and_data(args):
-    """The checkpoint and --data, loaded at the model's own image size and channel count."""
+def _model_and_data(args, needs_d: str | None = None):
+    """The checkpoint and --data, loaded at the model's own image size and channel count (D checked first)."""
     from . import load
     from .data import load_data
 
     model = load(args.checkpoint)
+    if needs_d:
+        model.require_d(needs_d)
     return model, load_data(args.data, image_size=model.config.image_size, channels=model.config.channels)
 
 
@@ -166,19 +188,21 @@ def cmd_walk(args) -> int:
     import torch
 
     from . import load
-    from .latent import sample_z, smoothness, walk_frames
-    from .media import save_animation
-
+    from .latent import frame_changes, sample_z, walk_frames
     from .limits import check_picture, check_walk
+    from .media import ANIMATION_SUFFIXES, save_animation, writable
 
     seeds = args.seeds or list(range(args.n_keyframes))
+    if len(seeds) < 2:
+        raise ConfigError(f"a walk needs at least two keyframes: give --seeds two or more seeds, got {len(seeds)}")
     check_walk(len(seeds), args.steps)
+    writable(args.out, ANIMATION_SUFFIXES)
     model = load(args.checkpoint)
     check_picture(1, model.config.image_size, args.scale)
     keyframes = torch.stack([sample_z(1, model.config.nz, seed=s)[0] for s in seeds])
     frames = walk_frames(model.G, keyframes, args.steps, mode=args.mode)
     path = save_animation(frames, args.out, fps=args.fps, scale=args.scale)
-    jumps = smoothness(frames)
+    jumps = frame_changes(frames)
     print(f"wrote {path} ({len(frames)} frames); frame-to-frame change: mean {jumps.mean():.4f}, max {jumps.max():.4f}")
     return 0
 
@@ -201,8 +225,7 @@ def add_walk_args(p: argparse.ArgumentParser) -> None:
 def cmd_filters(args) -> int:
     from . import load
     from .channel_report import PIXELS, THROUGH_G, explain_channels, real_pool, summary_lines
-    from .data import model_default_data
-    from .data import load_data
+    from .data import load_data, model_default_data
     from .filters import FilterSettings
     from .latent_filters import LatentSettings
 
@@ -281,9 +304,10 @@ def cmd_dissect(args) -> int:
     layer = int(args.layer) if args.layer.isdigit() else args.layer
     clf = effect_classifier(model.config)
     try:
+        d = dissect_units(model.G, layer, args.units, seed=args.seed) if args.units else None  # bad units: first
         order, effects = rank_units(model.G, layer, classifier=clf, seed=args.seed)
-        units = args.units if args.units else order[:args.top].tolist()
-        d = dissect_units(model.G, layer, units, seed=args.seed)
+        if d is None:
+            d = dissect_units(model.G, layer, order[:args.top].tolist(), seed=args.seed)
     except ValueError as err:
         raise ConfigError(f"{str(err).splitlines()[0]} (--layer and --units)") from None
     out = Path(args.out)
@@ -314,7 +338,7 @@ def add_dissect_args(p: argparse.ArgumentParser) -> None:
 def cmd_umap(args) -> int:
     from .embed import feature_map, umap_figure, write_map_html
 
-    model, data = _model_and_data(args)
+    model, data = _model_and_data(args, needs_d="the feature map")
     table, _ = feature_map(model, data, n=args.n, seed=args.seed, status=lambda msg: print(msg, file=sys.stderr))
     write_map_html(umap_figure(table, color_by=args.color), args.out)
     print(f"wrote {args.out} ({len(table.xy)} points)")
@@ -337,7 +361,7 @@ def cmd_calibrate(args) -> int:
     from .checkpoint import export
     from .verdict import verdict_report
 
-    model, data = _model_and_data(args)
+    model, data = _model_and_data(args, needs_d="the verdict")
     model.calibrate(data)
     out = export(model, args.out, include_d=True)
     print(f"verdict fitted on {data.name} ({len(data)} images); ROC-AUC, held-out real images against:")
@@ -359,7 +383,7 @@ def add_calibrate_args(p: argparse.ArgumentParser) -> None:
 def cmd_probe(args) -> int:
     from .features import FEATURE_SETS, linear_probe
 
-    model, data = _model_and_data(args)
+    model, data = _model_and_data(args, needs_d="the probe")
     try:
         result = linear_probe(model, data, n=args.n, seeds=tuple(range(args.seeds)))
     except ValueError as err:
@@ -492,9 +516,10 @@ def cmd_directions(args) -> int:
     check_method(args.method)
     model = load(args.checkpoint)
     clf = effect_classifier(model.config)
+    others = load_directions(args.project_out, nz=model.config.nz)[0] if args.project_out else None  # before the work
     directions = builtin_directions(model, args.method, k=args.k, n=args.n, seed=args.seed, classifier=clf)
-    if args.project_out:
-        others = torch_stack([d.vector for d in load_directions(args.project_out, nz=model.config.nz)[0]])
+    if others:
+        others = torch_stack([d.vector for d in others])
         directions = [dataclasses.replace(d, vector=project_out(d.vector, others)) for d in directions]
     cards = report_cards(model.G, clf, directions, n=args.cards) if args.cards > 0 else None
     if cards:
@@ -639,8 +664,15 @@ def add_landscape_args(p: argparse.ArgumentParser) -> None:
 
 
 # -- entry point ---------------------------------------------------------------------------
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its refusals as one line too (`error: ...`, exit status 2) instead of usage plus error."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m dcgan", description="Train DCGANs and look inside them.")
+    parser = _Parser(prog="python -m dcgan", description="Train DCGANs and look inside them.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (help_text, examples, _fn) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text, epilog="examples:\n  " + examples,
@@ -659,6 +691,9 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command][2](args)
     except DcganError as err:
         print(f"error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # a file the command reads or writes: name it, no traceback
+        print(f"error: {err.filename or 'a file'}: {err.strerror or err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("stopped by the user", file=sys.stderr)

@@ -7,6 +7,7 @@ online and pass download=True.
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
@@ -126,13 +127,13 @@ def decode_image(raw: bytes, channels: int) -> np.ndarray:
         return np.asarray(im.convert("L" if channels == 1 else "RGB"))
 
 
-def _image_files(path: Path) -> list[tuple[str, callable]]:
-    """(name, read-bytes) for every image in a folder (recursive) or a .zip file."""
+def _image_files(path: Path, stack: contextlib.ExitStack) -> list[tuple[str, callable]]:
+    """(name, read-bytes) for every image in a folder (recursive) or a .zip file (closed when `stack` closes)."""
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
         return [(str(p), lambda p=p: _read_small(p)) for p in files]
     try:
-        archive = zipfile.ZipFile(path)
+        archive = stack.enter_context(zipfile.ZipFile(path))
     except (zipfile.BadZipFile, OSError):
         raise DataError(f"{path} is neither a folder nor a .zip of images") from None
     entries = sorted((i for i in archive.infolist() if Path(i.filename).suffix.lower() in IMAGE_SUFFIXES and not i.is_dir()),
@@ -164,19 +165,20 @@ def load_folder(path: str | Path, *, image_size: int, channels: int = 3, max_ima
     path = Path(path).expanduser()
     if not path.exists():
         raise DataError(f"no such folder or file: {path}")
-    files = _image_files(path)
-    if max_images:
-        files = files[:max_images]
-    if len(files) > MAX_FILES:
-        raise DataError(f"{path} holds {len(files):,} images, over the {MAX_FILES:,} limit: pass --max-images")
-    images, bad = [], 0
-    for _name, read in files:
-        try:
-            arr = decode_image(read(), channels)
-        except Exception:  # any decoder failure means "not a readable image"
-            bad += 1
-            continue
-        images.append(fit_array(arr, image_size, channels))
+    with contextlib.ExitStack() as stack:
+        files = _image_files(path, stack)
+        if max_images:
+            files = files[:max_images]
+        if len(files) > MAX_FILES:
+            raise DataError(f"{path} holds {len(files):,} images, over the {MAX_FILES:,} limit: pass --max-images")
+        images, bad = [], 0
+        for _name, read in files:
+            try:
+                arr = decode_image(read(), channels)
+            except Exception:  # any decoder failure means "not a readable image"
+                bad += 1
+                continue
+            images.append(fit_array(arr, image_size, channels))
     if bad:
         warnings.warn(f"skipped {bad} unreadable or oversized image file(s) in {path}", stacklevel=2)
     if not images:
@@ -233,7 +235,7 @@ def _load_torchvision(name: str, *, image_size: int, channels: int, root: str, d
         images.append(fit_array(arr, image_size, channels))
         labels.append(int(target) if isinstance(target, int) else -1)
     classes = tuple(getattr(ds, "classes", ()) or ())
-    has_labels = bool(classes) and all(l >= 0 for l in labels)
+    has_labels = bool(classes) and all(label >= 0 for label in labels)
     return ImageData(torch.cat(images), torch.tensor(labels) if has_labels else None, classes if has_labels else (), kind)
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from .errors import ConfigError
 from .models import stage_modules
 
 
@@ -24,7 +25,7 @@ def _split(G, layer: int | str) -> tuple[torch.nn.Sequential, torch.nn.Sequentia
     names = G.layer_names
     name = names[layer - 1] if isinstance(layer, int) and 1 <= layer <= len(names) else layer
     if name not in names:
-        raise ValueError(f"G layer must be one of {', '.join(names)} (or 1..{len(names)}), got {layer!r}")
+        raise ConfigError(f"G layer must be one of {', '.join(names)} (or 1..{len(names)}), got {layer!r}")
     end = stage_modules(G, "output")[name][-1] + 1
     modules = list(G.main)
     return torch.nn.Sequential(*modules[:end]), torch.nn.Sequential(*modules[end:]), name
@@ -33,7 +34,7 @@ def _split(G, layer: int | str) -> tuple[torch.nn.Sequential, torch.nn.Sequentia
 def _units(h: torch.Tensor, units, name: str) -> torch.Tensor:
     units = torch.as_tensor(list(units), dtype=torch.long)
     if units.numel() == 0 or units.min() < 0 or units.max() >= h.shape[1]:
-        raise ValueError(f"units must be in 0..{h.shape[1] - 1} for G's {name}")
+        raise ConfigError(f"units must be in 0..{h.shape[1] - 1} for G's {name}")
     return units
 
 

@@ -18,7 +18,6 @@ from .features import d_features
 from .latent import generate, sample_z
 from .media import to_uint8, upscale
 
-
 EXACT_NEIGHBOURS_UP_TO = 20_000  # points; beyond this, pynndescent's approximate search is faster than brute force
 
 
@@ -122,6 +121,7 @@ class MapTable:
 def feature_map(model, data, *, n: int = 1000, seed: int = 0, status: Callable[[str], None] | None = None,
                 **umap_args) -> tuple[MapTable, FeatureMap]:
     """UMAP of D features for n real images and n samples together, with what colouring needs."""
+    model.require_d("the feature map")
     gen = torch.Generator().manual_seed(seed)
     idx = torch.randperm(len(data), generator=gen)[:n]
     real = data.as_float(idx)

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .errors import CheckpointError, ConfigError
 from .models import Discriminator
 
 
@@ -115,6 +116,19 @@ def _splits(labels: np.ndarray, n: int, seed: int) -> tuple[np.ndarray, np.ndarr
     return train, val, test
 
 
+def untrained_d(config, seed: int) -> Discriminator:
+    """A freshly initialised D in eval mode, drawn from its own generator: torch's global RNG, which a server shares
+    between sessions, is neither reseeded nor advanced."""
+    from .models import init_weights
+
+    with torch.device("meta"):
+        D = Discriminator(config)  # shapes only: the constructor's own initialisation would draw from the global RNG
+    D = D.to_empty(device="cpu")
+    gen = torch.Generator().manual_seed(seed)
+    D.apply(lambda m: init_weights(m, gen))
+    return D.eval()
+
+
 def linear_probe(model, data, *, n: int = 2000, seeds=(0, 1, 2), penalties=PENALTIES) -> ProbeResult:
     """The paper's representation test (sec. 5.1): a linear classifier on D features vs raw pixels vs an untrained D.
 
@@ -122,16 +136,15 @@ def linear_probe(model, data, *, n: int = 2000, seeds=(0, 1, 2), penalties=PENAL
     feature sets, and its own untrained D; each set's penalty is searched over the same wide grid.
     """
     if data.labels is None:
-        raise ValueError(f"data set {data.name!r} has no labels: the probe needs a labelled data set")
+        raise ConfigError(f"data set {data.name!r} has no labels: the probe needs a labelled data set")
     if model.D is None:
-        raise ValueError("this file has no discriminator: the probe needs D's features")
+        raise CheckpointError("this file has no discriminator: the probe needs D's features")
     labels, images = data.labels.numpy(), data.as_float()
     accuracy = {k: [] for k in FEATURE_SETS}
     penalty = {k: [] for k in FEATURE_SETS}
     trained, pixels = d_features(model.D, images), images.flatten(1).numpy()
     for seed in seeds:
-        torch.manual_seed(seed)
-        untrained = d_features(Discriminator(model.config).eval(), images)
+        untrained = d_features(untrained_d(model.config, seed), images)
         rows = _splits(labels, n, seed)
         for name, x in zip(FEATURE_SETS, (trained, pixels, untrained)):
             acc, alpha = _fit_probe(x, labels, rows, penalties)

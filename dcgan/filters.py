@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .errors import ConfigError
 from .models import Discriminator
 from .precision import fast_dtype
 
@@ -157,7 +158,7 @@ def layer_index(D: Discriminator, layer: int | str) -> int:
     names = D.layer_names
     index = names.index(layer) + 1 if isinstance(layer, str) and layer in names else layer
     if not isinstance(index, int) or not 1 <= index <= len(names):
-        raise ValueError(f"layer must be one of {', '.join(names)} (or 1..{len(names)}), got {layer!r}")
+        raise ConfigError(f"layer must be one of {', '.join(names)} (or 1..{len(names)}), got {layer!r}")
     return index
 
 
@@ -166,7 +167,7 @@ def resolve_channels(D: Discriminator, index: int, channels=None) -> torch.Tenso
     n_channels = _stage(D, index)[1].out_channels
     channels = torch.arange(n_channels) if channels is None else torch.as_tensor(list(channels), dtype=torch.long)
     if channels.numel() == 0 or channels.min() < 0 or channels.max() >= n_channels:
-        raise ValueError(f"channels must be in 0..{n_channels - 1} for {D.layer_names[index - 1]}")
+        raise ConfigError(f"channels must be in 0..{n_channels - 1} for {D.layer_names[index - 1]}")
     return channels
 
 

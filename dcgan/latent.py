@@ -14,7 +14,6 @@ import torch
 from .errors import ConfigError
 from .media import to_uint8
 
-
 MAX_REDRAWS = 64  # rounds of redrawing before the remaining coordinates are drawn from the truncated normal directly
 
 
@@ -86,9 +85,9 @@ def interpolate(keyframes: torch.Tensor, steps: int, *, mode: str = "slerp") -> 
     Returns ((K - 1) * steps + 1, nz); keyframe k sits at index k * steps.
     """
     if mode not in ("lerp", "slerp"):
-        raise ValueError(f"mode must be lerp or slerp, got {mode!r}")
+        raise ConfigError(f"mode must be lerp or slerp, got {mode!r}")
     if len(keyframes) < 2 or steps < 1:
-        raise ValueError("a walk needs at least two keyframes and one step per segment")
+        raise ConfigError("a walk needs at least two keyframes and one step per segment")
     fn = slerp if mode == "slerp" else lerp
     t = torch.arange(steps, dtype=keyframes.dtype) / steps
     parts = [fn(a, b, t) for a, b in zip(keyframes[:-1], keyframes[1:])]
@@ -106,14 +105,14 @@ def equal_change_path(G: torch.nn.Module, keyframes: torch.Tensor, steps: int, *
     Keyframes stay at index k * steps, so the result has the same shape as `interpolate`'s.
     """
     if mode not in ("lerp", "slerp"):
-        raise ValueError(f"mode must be lerp or slerp, got {mode!r}")
+        raise ConfigError(f"mode must be lerp or slerp, got {mode!r}")
     if len(keyframes) < 2 or steps < 1:
-        raise ValueError("a walk needs at least two keyframes and one step per segment")
+        raise ConfigError("a walk needs at least two keyframes and one step per segment")
     fn = slerp if mode == "slerp" else lerp
     dense_t = torch.linspace(0, 1, steps * oversample + 1, dtype=keyframes.dtype)
     parts = []
     for a, b in zip(keyframes[:-1], keyframes[1:]):
-        length = np.concatenate([[0.0], np.cumsum(smoothness(generate(G, fn(a, b, dense_t))))])  # (D,)
+        length = np.concatenate([[0.0], np.cumsum(frame_changes(generate(G, fn(a, b, dense_t))))])  # (D,)
         wanted = np.arange(steps) / steps * length[-1]
         t = np.interp(wanted, length, dense_t.numpy()) if length[-1] > 0 else np.arange(steps) / steps
         parts.append(fn(a, b, torch.as_tensor(t, dtype=keyframes.dtype)))
@@ -125,7 +124,7 @@ def walk_frames(G: torch.nn.Module, keyframes: torch.Tensor, steps: int, *, mode
     return to_uint8(generate(G, interpolate(keyframes, steps, mode=mode)))
 
 
-def smoothness(images: torch.Tensor | np.ndarray) -> np.ndarray:
+def frame_changes(images: torch.Tensor | np.ndarray) -> np.ndarray:
     """Root-mean-square pixel change between consecutive frames (T - 1,), on a [0, 1] scale.
 
     A smooth walk changes a little at every step; the paper reads sudden jumps as a sign that
@@ -172,14 +171,14 @@ class Direction:
 def _unit(v: torch.Tensor) -> torch.Tensor:
     norm = v.norm()
     if norm < 1e-12:
-        raise ValueError("direction has zero length: the two groups have the same mean z")
+        raise ConfigError("direction has zero length: the two groups have the same mean z")
     return v / norm
 
 
 def raw_direction(nz: int, index: int) -> Direction:
     """The z coordinate `index` as a direction."""
     if not 0 <= index < nz:
-        raise ValueError(f"z dimension must be in 0..{nz - 1}, got {index}")
+        raise ConfigError(f"z dimension must be in 0..{nz - 1}, got {index}")
     v = torch.zeros(nz)
     v[index] = 1.0
     return Direction(f"z[{index}]", v)
@@ -229,7 +228,7 @@ def label_directions(model, data, *, n_samples: int = 2000, seed: int = 0) -> li
     from .features import d_features
 
     if data.labels is None:
-        raise ValueError(f"data set {data.name!r} has no labels")
+        raise ConfigError(f"data set {data.name!r} has no labels")
     probe = LinearSVC(C=0.01, max_iter=5000).fit(d_features(model.D, data.as_float()), data.labels.numpy())
     z = sample_z(n_samples, model.config.nz, seed=seed)
     predicted = torch.from_numpy(probe.predict(d_features(model.D, generate(model.G, z))))
@@ -245,8 +244,3 @@ def apply_direction(z: torch.Tensor, direction: Direction, strength: float) -> t
     """z moved `strength` standard deviations along `direction` (works on (nz,) or (N, nz))."""
     return z + strength * direction.sigma * direction.vector.to(z)
 
-
-def direction_strip(G: torch.nn.Module, z: torch.Tensor, direction: Direction, strengths) -> torch.Tensor:
-    """Images of z moved to each strength along a direction, in one batched G call: (S, C, H, W)."""
-    zs = torch.stack([apply_direction(z.reshape(-1), direction, float(s)) for s in strengths])
-    return generate(G, zs)

@@ -22,6 +22,7 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
+from .errors import ConfigError
 from .features import channel_means
 from .filters import channel_objective, frozen, layer_index, resolve_channels
 
@@ -110,7 +111,7 @@ def visualise_through_g(G, D, layer: int | str, *, channels=None, settings: Late
         raise TypeError(f"unknown settings {sorted(bad)}; use fields of LatentSettings")
     settings = dataclasses.replace(settings, **overrides)
     if settings.per_channel < 1 or settings.candidates < settings.per_channel:
-        raise ValueError("per_channel must be at least 1 and at most candidates")
+        raise ConfigError("per_channel must be at least 1 and at most candidates")
     index = layer_index(D, layer)
     channels = resolve_channels(D, index, channels)
     gen = torch.Generator().manual_seed(seed)

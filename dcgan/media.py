@@ -7,6 +7,8 @@ import numpy as np
 import torch
 from torchvision.utils import make_grid
 
+from .errors import ConfigError
+
 
 def to_uint8(images: torch.Tensor) -> np.ndarray:
     """[-1, 1] images (N, C, H, W) -> uint8 (N, H, W, C) arrays, the layout image libraries expect."""
@@ -26,12 +28,27 @@ def upscale(image: np.ndarray, factor: int) -> np.ndarray:
     return image.repeat(factor, axis=0).repeat(factor, axis=1) if factor > 1 else image
 
 
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
+ANIMATION_SUFFIXES = (".gif", ".mp4")
+
+
+def writable(path: str | Path, suffixes: tuple[str, ...] = ()) -> Path:
+    """The path, its folder created: one line (ConfigError) for a folder that cannot be made or a wrong suffix."""
+    path = Path(path)
+    if suffixes and path.suffix.lower() not in suffixes:
+        raise ConfigError(f"{path}: the file name must end in {' or '.join(suffixes)}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ConfigError(f"cannot write {path}: cannot create its folder ({err.strerror})") from None
+    return path
+
+
 def save_png(image: np.ndarray, path: str | Path) -> Path:
-    """Write an (H, W, C) uint8 array as PNG (single-channel saved as grayscale)."""
+    """Write an (H, W, C) uint8 array as PNG (or another format the suffix names; single-channel as grayscale)."""
     from PIL import Image
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = writable(path, IMAGE_SUFFIXES)
     Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image).save(path)
     return path
 
@@ -40,8 +57,7 @@ def save_animation(frames: np.ndarray, path: str | Path, *, fps: int = 12, scale
     """Write uint8 frames (T, H, W, C) as a looping GIF or an MP4, chosen by the file suffix."""
     import imageio.v3 as iio
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = writable(path, ANIMATION_SUFFIXES)
     frames = np.stack([upscale(f, scale) for f in frames])
     if frames.shape[-1] == 1:
         frames = frames[..., 0] if path.suffix.lower() == ".gif" else frames.repeat(3, axis=-1)
@@ -52,6 +68,6 @@ def save_animation(frames: np.ndarray, path: str | Path, *, fps: int = 12, scale
         pad = ((0, 0), (0, (16 - h % 16) % 16), (0, (16 - w % 16) % 16), (0, 0))  # codec wants multiples of 16
         iio.imwrite(path, np.pad(frames, pad, mode="edge"), fps=fps, codec="libx264")
     else:
-        raise ValueError(f"animation format must be .gif or .mp4, got {path.suffix!r}")
+        raise ConfigError(f"animation format must be .gif or .mp4, got {path.suffix!r}")
     return path
 

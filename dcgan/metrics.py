@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -18,6 +19,9 @@ from .errors import CheckpointError
 from .features import d_features
 from .latent import generate, sample_z
 from .verdict import verdict_report
+
+if TYPE_CHECKING:  # imported where it is used: dcgan.memorisation loads the copy check lazily
+    from .memorisation import CopyCheck
 
 CLASSIFIER = Path(__file__).resolve().parents[1] / "checkpoints" / "digit-classifier.pt"
 CLASSIFIER_SIZE = 32
@@ -123,8 +127,12 @@ class EvalReport:
 
 
 def evaluate(model, data, *, n: int = 5000, seed: int = 0, classifier_path: str | Path = CLASSIFIER,
-             truncation: float | None = None) -> EvalReport:
-    """Quality report of a generator against its data set (see module docstring)."""
+             truncation: float | None = None, verdict: bool = True, inversion: bool = True) -> EvalReport:
+    """Quality report of a generator against its data set (see module docstring).
+
+    verdict=False and inversion=False leave out the verdict's AUCs and memorisation by inversion (None in the
+    report): the two slowest parts, for callers that only need the distances, classes and copies.
+    """
     n = min(n, len(data))
     gen = torch.Generator().manual_seed(seed)
     real = data.as_float(torch.randperm(len(data), generator=gen))
@@ -154,12 +162,12 @@ def evaluate(model, data, *, n: int = 5000, seed: int = 0, classifier_path: str 
         share = {str(i): round(float(c), 4) for i, c in enumerate(counts)}
         confidence = float(probs.max(1).values.mean())
     check, nn_fake, copies = memorisation(fake, data, seed=seed)
-    verdict_auc = verdict_report(model, data, n=min(n, 500), seed=seed) if model.has_verdict() else None
+    verdict_auc = verdict_report(model, data, n=min(n, 500), seed=seed) if verdict and model.has_verdict() else None
     return EvalReport(n=n, frechet=frechet, frechet_floor=floor, feature_space=space if fn else "none",
                       class_share=share, mean_confidence=confidence, nn_generated_median=nn_fake,
                       nn_real_median=check.real_nn_median, copies=copies, copy_threshold=check.threshold,
                       copy_hit_rates=check.hit_rates, copy_false_positive_rate=check.false_positive_rate,
-                      verdict_auc=verdict_auc, inversion=_inversion(model, data, seed=seed))
+                      verdict_auc=verdict_auc, inversion=_inversion(model, data, seed=seed) if inversion else None)
 
 
 def _inversion(model, data, *, seed: int) -> dict:

@@ -13,13 +13,12 @@ remove 4x4 stride-2 stages: every stage doubles (G) or halves (D) the spatial si
 """
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
 from .config import MAX_STAGE_MULT as MAX_MULT  # noqa: F401  (re-exported)
 from .config import ModelConfig, stage_multipliers  # noqa: F401  (stage_multipliers is re-exported)
+
 
 def stage_modules(net: nn.Module, last: str) -> dict[str, list[int]]:
     """Which `main.N` modules make each named stage: layer1, layer2, ... end at each hidden nonlinearity.
@@ -37,17 +36,18 @@ def stage_modules(net: nn.Module, last: str) -> dict[str, list[int]]:
     return stages
 
 
-def init_weights(module: nn.Module) -> None:
-    """Paper initialisation: conv weights N(0, 0.02); BatchNorm scale N(1, 0.02), shift 0."""
+def init_weights(module: nn.Module, generator: torch.Generator | None = None) -> None:
+    """Paper initialisation: conv weights N(0, 0.02); BatchNorm scale N(1, 0.02), shift 0 (drawn from `generator`)."""
     if getattr(module, "weight", None) is not None and module.weight.is_meta:
         return  # a shape-only network (checkpoint.expected_shapes): nothing to initialise
     if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
-        nn.init.normal_(module.weight, 0.0, 0.02)
+        nn.init.normal_(module.weight, 0.0, 0.02, generator=generator)
         if module.bias is not None:
             nn.init.zeros_(module.bias)
     elif isinstance(module, nn.BatchNorm2d):
-        nn.init.normal_(module.weight, 1.0, 0.02)
+        nn.init.normal_(module.weight, 1.0, 0.02, generator=generator)
         nn.init.zeros_(module.bias)
+        module.reset_running_stats()
 
 
 class Generator(nn.Module):

@@ -83,8 +83,8 @@ class DigitReader:
         probs = torch.softmax(self.classifier(images.float()), 1)
         conf, label = probs.max(1)
         dist, nearest = copy_distance(images, self.images)
-        return [DigitReading(self.classes[int(l)], float(c), int(i), float(d), bool(d < self.check.threshold))
-                for l, c, i, d in zip(label, conf, nearest, dist)]
+        return [DigitReading(self.classes[int(k)], float(c), int(i), float(d), bool(d < self.check.threshold))
+                for k, c, i, d in zip(label, conf, nearest, dist)]
 
 
 def applies(config, data_name: str) -> bool:

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from .latent import Direction, generate, sample_z
-from .style import STYLES, measure_style
+from .style import measure_style
 
 CARD_SEED = 12345  # the card's samples: a seed no fitting uses (fits use seed 0)
 STRENGTHS = {"class": (-2.0, 2.0, 3.0, 4.0, 5.0, 6.0), "style": (-4.0, -2.0, 2.0, 4.0), "other": (-2.0, 2.0)}

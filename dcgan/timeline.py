@@ -18,6 +18,7 @@ import torch
 from .errors import ConfigError
 from .fidelity import K, feature_space, precision_recall, real_images, real_indices
 from .latent import generate, sample_z
+from .limits import MAX_TIMELINE_EPOCHS
 from .media import upscale
 from .truncation import truncated
 

@@ -5,7 +5,6 @@ Nothing here knows about DCGAN layers; it trains whatever `models.build` returns
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import warnings
 from pathlib import Path
@@ -14,17 +13,18 @@ import torch
 from tqdm.auto import tqdm
 
 from . import distributed, losses
-from .checkpoint import FORMAT, VERSION, save_atomic
+from .checkpoint import epoch_state, read_training_state, save_atomic, training_state
 from .config import ModelConfig, TrainConfig
 from .data import ImageData, load_data
 from .errors import CheckpointError, TrainingError
 from .media import grid, save_png
 from .models import build
 from .precision import fast_dtype
+from .run_log import COLUMNS as HISTORY_COLUMNS
+from .run_log import RunLog
 
 LOG_VERDICT_IMAGES = 400  # real images behind each epoch's verdict of the fixed-z samples (~1 s at 64x64)
 FINAL_VERDICT_IMAGES = 3000
-HISTORY_COLUMNS = ("step", "epoch", "loss_d", "loss_g", "d_real", "d_fake")
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -82,32 +82,26 @@ class Trainer:
         self.G_ddp, self.D_ddp = (distributed.data_parallel(net, world, device) for net in (self.G, self.D))
         self.epoch = self.step = 0
         self.verdict: dict | None = None  # the per-image verdict's calibration, fitted once training is done
-        self.verdict_log: list[dict] = []  # per epoch: the verdict of the fixed-z samples (see _log_verdict)
-        self.history: dict[str, list] = {c: [] for c in HISTORY_COLUMNS}
+        self.log = RunLog()  # per step: losses; per epoch: the verdict of the fixed-z samples (see _log_verdict)
         self.out = Path(cfg.out)
+
+    @property
+    def history(self) -> dict[str, list]:
+        return self.log.history
 
     # -- checkpointing -------------------------------------------------------------------
     def state(self) -> dict:
-        return {
-            "format": FORMAT, "version": VERSION,
-            "config": self.model_config.to_dict(), "train_config": self.cfg.to_dict(),
-            "G": _plain(self.G.state_dict()), "D": _plain(self.D.state_dict()),
-            "opt_G": self.opt_G.state_dict(), "opt_D": self.opt_D.state_dict(),
-            "epoch": self.epoch, "step": self.step,
-            "rng": {"gen": self.gen.get_state(), "torch": torch.get_rng_state()},
-            "dataset": self.data.name, "labels": list(self.data.classes), "n_images": len(self.data),
-            "history": self.history,
-            "verdict_log": self.verdict_log,
-            **({"verdict": self.verdict} if self.verdict else {}),
-        }
+        """This run as last.pt holds it (the layout is dcgan.checkpoint's)."""
+        return training_state(
+            model_config=self.model_config, train_config=self.cfg.to_dict(),
+            nets={"G": _plain(self.G.state_dict()), "D": _plain(self.D.state_dict())},
+            optimisers={"opt_G": self.opt_G.state_dict(), "opt_D": self.opt_D.state_dict()},
+            epoch=self.epoch, step=self.step, rng={"gen": self.gen.get_state(), "torch": torch.get_rng_state()},
+            data=self.data, log=self.log.state(), verdict=self.verdict,
+        )
 
     def restore(self, path: Path) -> None:
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as err:
-            raise CheckpointError(f"cannot resume from {path}: {str(err).splitlines()[0][:160]}") from None
-        if state.get("format") != FORMAT or state.get("config") != self.model_config.to_dict():
-            raise CheckpointError(f"cannot resume from {path}: it was trained with a different model or data set ({state.get('config')})")
+        state = read_training_state(path, self.model_config)
         self.G.load_state_dict(state["G"])
         self.D.load_state_dict(state["D"])
         self.opt_G.load_state_dict(state["opt_G"])
@@ -115,9 +109,9 @@ class Trainer:
         self._apply_recipe(state.get("train_config") or {})
         self.gen.set_state(state["rng"]["gen"])
         torch.set_rng_state(state["rng"]["torch"])
-        self.epoch, self.step, self.history = state["epoch"], state["step"], state["history"]
+        self.epoch, self.step = state["epoch"], state["step"]
+        self.log = RunLog.resumed(state, self.epoch)
         self.verdict = state.get("verdict") if self.epoch >= self.cfg.epochs else None  # refitted after more epochs
-        self.verdict_log = [row for row in state.get("verdict_log", []) if row["epoch"] <= self.epoch]
 
     def _apply_recipe(self, saved: dict) -> None:
         """Resuming with another --lr, betas, --n-critic, --gp-lambda or --batch-size: use the new values, and say so.
@@ -142,9 +136,7 @@ class Trainer:
         state = self.state()
         save_atomic(state, last)
         if self.cfg.save_every and self.epoch % self.cfg.save_every == 0:
-            # Slim: an epoch file is for looking back (dcgan timeline), last.pt for resuming; no optimiser or RNG.
-            save_atomic({k: v for k, v in state.items() if k not in ("opt_G", "opt_D", "rng")},
-                        self.out / f"epoch_{self.epoch:03d}.pt")
+            save_atomic(epoch_state(state), self.out / f"epoch_{self.epoch:03d}.pt")
         return last
 
     # -- one optimisation step --------------------------------------------------------------
@@ -216,24 +208,13 @@ class Trainer:
                     f"step {first_step + i}; stopped, and {kept} (try a lower --lr)"
                 )
             if not updated:  # a critic-only step (wgan-gp): carry the last G loss
-                lg = self.history["loss_g"][-1] if self.history["loss_g"] else 0.0
-            row = dict(zip(HISTORY_COLUMNS, (first_step + i, self.epoch + 1, ld, lg, dr, df)))
-            for key, value in row.items():
-                self.history[key].append(value)
-            if log_file is not None:
-                log_file.write(json.dumps(row) + "\n")
+                lg = self.log.last("loss_g")
+            self.log.add(dict(zip(HISTORY_COLUMNS, (first_step + i, self.epoch + 1, ld, lg, dr, df))), log_file)
         if log_file is not None:
             log_file.flush()
         ld, lg, dr, df = (self.history[c][-1] for c in HISTORY_COLUMNS[2:])
         bar.set_postfix_str(f"loss D {ld:.3f}  G {lg:.3f}  D(x) {dr:.3f}  D(G(z)) {df:.3f}")
         pending.clear()
-
-    def _rewrite_log(self) -> Path:
-        path = self.out / "log.jsonl"
-        with open(path, "w") as f:
-            for values in zip(*(self.history[c] for c in HISTORY_COLUMNS)):
-                f.write(json.dumps(dict(zip(HISTORY_COLUMNS, values))) + "\n")
-        return path
 
     # -- the loop ----------------------------------------------------------------------------
     def run(self, *, progress: bool = True) -> Path:
@@ -245,7 +226,7 @@ class Trainer:
         last = self.out / "last.pt"
         self.out.mkdir(parents=True, exist_ok=True)
         # Only rank 0 writes; the log drops rows logged after the last checkpoint, if resuming.
-        with open(self._rewrite_log(), "a") if main else contextlib.nullcontext() as log_file:
+        with open(self.log.rewrite(self.out / "log.jsonl"), "a") if main else contextlib.nullcontext() as log_file:
             while self.epoch < cfg.epochs:
                 self.G.train(), self.D.train()
                 order = torch.randperm(n, generator=self.gen)  # the same on every rank: each takes its slice
@@ -288,7 +269,7 @@ class Trainer:
             real_scores = verdict.score(self.D, real[n // 2:])
         finally:
             self.G.train(), self.D.train()
-        self.verdict_log.append({"epoch": self.epoch, "step": self.step, "realness_generated": float(scores.mean()),
+        self.log.verdict_log.append({"epoch": self.epoch, "step": self.step, "realness_generated": float(scores.mean()),
                                  "auc_generated": auc(real_scores, scores)})
 
     def _fit_verdict(self) -> dict | None:
@@ -318,16 +299,18 @@ class Trainer:
 
 def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True) -> Path:
     """Train a DCGAN as `cfg` says, writing DIR/last.pt, DIR/log.jsonl and DIR/samples/. Returns last.pt's path."""
+    from .media import writable
+
+    last = writable(Path(cfg.out) / "last.pt")  # a folder that cannot be made, or nothing to resume: before any data
+    if resume and not last.is_file():
+        raise CheckpointError(f"nothing to resume: {last} does not exist")
     data = load_data(cfg.data, image_size=cfg.image_size, channels=cfg.channels, download=cfg.download,
                      data_root=cfg.data_root, max_images=cfg.max_images)
     world = distributed.world_from_env()  # several processes when started by torchrun
     device = distributed.start(world, pick_device(cfg.device), cfg.batch_size)
     try:
         trainer = Trainer(cfg, data, device=device, world=world)
-        last = Path(cfg.out) / "last.pt"
         if resume:
-            if not last.is_file():
-                raise CheckpointError(f"nothing to resume: {last} does not exist")
             trainer.restore(last)
         return trainer.run(progress=progress)
     finally:

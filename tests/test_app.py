@@ -8,9 +8,10 @@ import time
 import numpy as np
 import pytest
 import torch
+from helpers import ROOT, reference_generator
 from streamlit.testing.v1 import AppTest
 
-from helpers import ROOT, reference_generator
+pytestmark = pytest.mark.slow  # every test runs Streamlit pages (AppTest)
 
 MAIN = str(ROOT / "app" / "main.py")
 SLOW = 240  # seconds for a run that fits UMAP (numba compiles on the first fit) or optimises filter images
@@ -321,6 +322,8 @@ def test_train_starts_stops_and_resumes_a_background_run(app_runs):
     assert_clean(at)
     assert at.success and "Started apptest" in at.success[0].value
     folder = app_runs / "apptest"
+    started = json.loads((folder / "run.json").read_text())["config"]  # the page's TrainConfig, not argv strings
+    assert (started["data"], started["image_size"], started["epochs"], started["nz"]) == ("digits", 16, 50, 16)
     wait_for(lambda: (folder / "last.pt").is_file())  # the first epoch is done
     at.run()
     assert any("apptest** · running" in m.value for m in at.markdown)

@@ -3,9 +3,8 @@
 Each slow library call is wrapped with a counter (the pages import it afresh on every run); results are shared
 by sessions in the process, so the counts are compared before and after the widget changes."""
 import pytest
-from streamlit.testing.v1 import AppTest
-
 from helpers import ROOT
+from streamlit.testing.v1 import AppTest
 
 MAIN = str(ROOT / "app" / "main.py")
 

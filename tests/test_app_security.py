@@ -10,9 +10,10 @@ import time
 
 import pytest
 import torch
+from helpers import ROOT, running_server
 from streamlit.testing.v1 import AppTest
 
-from helpers import ROOT, running_server
+pytestmark = pytest.mark.slow  # Streamlit and Gradio servers
 
 MAIN = str(ROOT / "app" / "main.py")
 ALICE, BOB = "a" * 32, "b" * 32
@@ -185,9 +186,6 @@ def test_an_oversized_walk_is_refused_at_once_while_another_session_is_served(gr
 
 
 def test_walk_gifs_and_uploads_are_kept_in_a_bounded_folder():
-    import sys
-
-    sys.path.insert(0, str(ROOT))
     import app.gradio_app as ga
 
     paths = [ga.walk("0, 1", 2, "lerp") for _ in range(ga.KEEP_FILES + 5)]
@@ -273,7 +271,6 @@ def test_whatever_a_crafted_client_sends_as_the_canvas_is_no_drawing_or_bytes(mo
 
 def test_an_image_bomb_sent_to_gradio_invert_is_refused_from_its_header(gradio_url, tmp_path):
     from gradio_client import Client, handle_file
-
     from test_security import png_declaring
 
     bomb = tmp_path / "bomb.png"

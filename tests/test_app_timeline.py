@@ -3,9 +3,10 @@ compared side by side; the truncation sweep; the sidebar's truncation control on
 import time
 
 import pytest
+from helpers import ROOT, tiny_train_config
 from streamlit.testing.v1 import AppTest
 
-from helpers import ROOT, tiny_train_config
+pytestmark = pytest.mark.slow  # Streamlit pages and a background measurement
 
 MAIN = str(ROOT / "app" / "main.py")
 

@@ -4,12 +4,12 @@ import pickle
 
 import pytest
 import torch
+from helpers import reference_generator
 from torch import nn
 
 import dcgan
 from dcgan.checkpoint import export
 from dcgan.errors import CheckpointError
-from helpers import reference_generator
 
 
 def reference_discriminator(ndf=64, nc=3):
@@ -136,3 +136,42 @@ def test_junk_truncated_and_mismatched_files_get_one_line_errors(tiny_checkpoint
         with pytest.raises(CheckpointError, match=expected) as err:
             dcgan.load(path)
         assert "\n" not in str(err.value), str(err.value)
+
+
+def test_a_file_from_a_newer_release_is_refused_in_one_line(tiny_checkpoint, tmp_path):
+    state = torch.load(tiny_checkpoint, weights_only=True)
+    torch.save({**state, "version": dcgan.checkpoint.VERSION + 1}, tmp_path / "newer.pt")
+    with pytest.raises(CheckpointError, match=r"newer DCGAN Explorer \(format 2;.*upgrade") as err:
+        dcgan.load(tmp_path / "newer.pt")
+    assert "\n" not in str(err.value)
+    torch.save({**state, "version": "two"}, tmp_path / "odd.pt")
+    with pytest.raises(CheckpointError, match="format version is invalid"):
+        dcgan.load(tmp_path / "odd.pt")
+    torch.save({k: v for k, v in state.items() if k != "version"}, tmp_path / "unversioned.pt")
+    assert dcgan.load(tmp_path / "unversioned.pt").config.nz == 8  # files from before versions are format 1
+
+
+def test_safetensors_exports_carry_the_version_and_newer_ones_are_refused(tiny_checkpoint, tmp_path):
+    from safetensors.torch import load_file, safe_open, save_file
+
+    path = export(dcgan.load(tiny_checkpoint), tmp_path / "g.safetensors")
+    with safe_open(str(path), framework="pt") as f:
+        metadata = f.metadata()
+    assert metadata["version"] == str(dcgan.checkpoint.VERSION)
+    save_file(load_file(str(path)), str(tmp_path / "newer.safetensors"), metadata={**metadata, "version": "9"})
+    with pytest.raises(CheckpointError, match="newer DCGAN Explorer"):
+        dcgan.load(tmp_path / "newer.safetensors")
+
+
+def test_resuming_needs_the_runs_last_pt_not_an_epoch_file_or_export(tiny_checkpoint, tmp_path):
+    from dcgan.checkpoint import epoch_state, read_training_state
+
+    state = torch.load(tiny_checkpoint, weights_only=True)
+    config = dcgan.load(tiny_checkpoint).config
+    assert read_training_state(tiny_checkpoint, config)["epoch"] == state["epoch"]
+    torch.save(epoch_state(state), tmp_path / "epoch_001.pt")
+    with pytest.raises(CheckpointError, match="no opt_G, opt_D, rng .*resume from the run's last.pt"):
+        read_training_state(tmp_path / "epoch_001.pt", config)
+    torch.save({**state, "version": 7}, tmp_path / "newer.pt")
+    with pytest.raises(CheckpointError, match="newer DCGAN Explorer"):
+        read_training_state(tmp_path / "newer.pt", config)

@@ -78,7 +78,10 @@ def test_torchvision_mnist_from_local_files(tmp_path):
     raw = tmp_path / "MNIST" / "raw"
     raw.mkdir(parents=True)
     images = np.random.default_rng(0).integers(0, 255, (6, 28, 28), dtype=np.uint8)
-    header = lambda magic, *dims: np.array([magic, *dims], dtype=">i4").tobytes()
+
+    def header(magic, *dims):
+        return np.array([magic, *dims], dtype=">i4").tobytes()
+
     for split in ("train", "t10k"):
         (raw / f"{split}-images-idx3-ubyte").write_bytes(header(2051, 6, 28, 28) + images.tobytes())
         (raw / f"{split}-labels-idx1-ubyte").write_bytes(header(2049, 6) + np.arange(6, dtype=np.uint8).tobytes())

@@ -2,13 +2,12 @@
 import numpy as np
 import pytest
 import torch
+from test_cli import run_cli
 
 from dcgan.direction_file import directions_bytes, load_directions, read_directions, save_directions
 from dcgan.errors import ConfigError
 from dcgan.latent import Direction
 from dcgan.report_card import ReportCard
-
-from test_cli import run_cli
 
 
 def _directions(nz=8):

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from dcgan import load
 from dcgan import directions as Dn
+from dcgan import load
 from dcgan.direction_file import fingerprint, load_directions
 from dcgan.latent import generate, sample_z
 from dcgan.metrics import load_classifier

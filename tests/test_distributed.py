@@ -9,14 +9,13 @@ import sys
 
 import pytest
 import torch
+from helpers import ROOT, free_port, tiny_train_config
 
 import dcgan
 from dcgan.distributed import GlobalBatchNorm2d, World, sync_batchnorm
 from dcgan.errors import ConfigError
 from dcgan.precision import fast_dtype
 from dcgan.train import Trainer, train
-
-from helpers import ROOT, free_port, tiny_train_config
 
 TINY = ["--data", "digits", "--image-size", "16", "--batch-size", "64", "--nz", "8", "--ngf", "8", "--ndf", "8",
         "--seed", "3", "--no-fast", "--device", "cpu"]
@@ -44,6 +43,7 @@ def assert_same_run(a, b) -> None:
                                    rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.ddp
 @pytest.mark.parametrize("loss", ["bce", "wgan-gp"])
 def test_two_processes_match_one_on_the_same_global_batch(tmp_path, loss):
     one, two = tmp_path / "one", tmp_path / "two"
@@ -56,6 +56,7 @@ def test_two_processes_match_one_on_the_same_global_batch(tmp_path, loss):
     assert [p.name for p in (two / "samples").iterdir()] == ["epoch_001.png"]
 
 
+@pytest.mark.ddp
 def test_two_process_resume_matches_one_process_resume(tmp_path):
     one, two = tmp_path / "one", tmp_path / "two"
     dcgan_train(one, "--epochs", "1")

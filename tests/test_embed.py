@@ -1,9 +1,12 @@
 """UMAP maps: one row per input, deterministic with a seed, new points placed with transform()."""
 import numpy as np
+import pytest
 
 import dcgan
 from dcgan.data import load_data
 from dcgan.embed import ExactNeighbourIndex, FeatureMap, feature_map, umap_figure, write_map_html
+
+pytestmark = pytest.mark.slow  # UMAP's numba compile
 
 
 def test_feature_map_rows_and_determinism():

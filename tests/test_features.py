@@ -31,3 +31,20 @@ def test_probe_warns_when_the_chosen_penalty_sits_at_the_grid_edge(tiny_checkpoi
     assert "Warning: the chosen penalty sat at the edge" in result.summary()
     wide = linear_probe(model, data, n=400, seeds=(0,))
     assert not {1e-2, 1e6} & set(wide.penalty["raw_pixels"])  # the default grid brackets the pixels' optimum
+
+
+def test_the_untrained_d_leaves_the_global_rng_alone(bundled_mnist):
+    """The probe runs inside a server shared by sessions: drawing its untrained D must not reseed torch's RNG."""
+    import torch
+
+    from dcgan.features import untrained_d
+
+    config = dcgan.load(bundled_mnist).config
+    before = torch.get_rng_state()
+    first, again, other = untrained_d(config, 0), untrained_d(config, 0), untrained_d(config, 1)
+    assert torch.equal(before, torch.get_rng_state())
+    w = [d.main[0].weight for d in (first, again, other)]
+    assert torch.equal(w[0], w[1]) and not torch.equal(w[0], w[2])  # each seed its own D, reproducibly
+    assert abs(float(w[0].std()) - 0.02) < 0.002  # the paper's N(0, 0.02), not uninitialised memory
+    bn = first.main[3]
+    assert torch.all(bn.running_var == 1) and torch.all(bn.running_mean == 0)

@@ -1,5 +1,4 @@
 """Precision, recall and realism (dcgan.fidelity) on sets with known answers, and on the bundled model."""
-import json
 
 import numpy as np
 import pytest

@@ -2,9 +2,10 @@
 from pathlib import Path
 
 import pytest
+from helpers import ROOT, running_server
 from PIL import Image
 
-from helpers import ROOT, running_server
+pytestmark = pytest.mark.slow  # a Gradio server
 
 
 @pytest.fixture(scope="module")
@@ -15,9 +16,6 @@ def gradio_url():
 
 @pytest.fixture(scope="module")
 def ga():
-    import sys
-
-    sys.path.insert(0, str(ROOT))  # `app` is a package at the repo root, also under a bare `pytest`
     import app.gradio_app as ga
 
     return ga

@@ -45,10 +45,10 @@ def test_arithmetic_on_hand_made_z():
     assert (family - result).abs().max() <= 0.25 and (family - result).abs().max() > 0.1
 
 
-def test_smoothness_flags_a_jump():
+def test_frame_changes_flag_a_jump():
     frames = torch.zeros(5, 1, 8, 8)
     frames[3:] = 1.0
-    jumps = L.smoothness(frames)
+    jumps = L.frame_changes(frames)
     assert jumps.shape == (4,) and int(np.argmax(jumps)) == 2 and jumps[0] == 0
 
 
@@ -68,7 +68,7 @@ def test_pca_directions_are_ranked_and_change_the_image(bundled_mnist):
     variances = [d.explained_variance for d in dirs]
     assert variances == sorted(variances, reverse=True) and all(v > 0 for v in variances)
     z = L.sample_z(1, model.config.nz, seed=0)[0]
-    strip = L.direction_strip(model.G, z, dirs[0], [-2, 0, 2])
+    strip = L.generate(model.G, torch.stack([L.apply_direction(z, dirs[0], s) for s in (-2, 0, 2)]))  # as the page
     assert strip.shape == (3, 1, 32, 32)
     assert torch.allclose(strip[1], L.generate(model.G, z[None])[0], atol=1e-5)
     assert (strip[0] - strip[2]).abs().mean() > 0.05  # moving along PC1 visibly changes the digit
@@ -93,5 +93,5 @@ def test_equal_change_walk_spaces_frames_more_evenly_and_keeps_the_keyframes(bun
     plain = L.interpolate(keys, 8, mode="slerp")
     even = L.equal_change_path(G, keys, 8, mode="slerp")
     assert even.shape == plain.shape and torch.equal(even[::8], keys)
-    spread = lambda path: (lambda j: j.max() / j.mean())(L.smoothness(L.generate(G, path)))  # noqa: E731
+    spread = lambda path: (lambda j: j.max() / j.mean())(L.frame_changes(L.generate(G, path)))  # noqa: E731
     assert spread(even) < spread(plain) and spread(even) < 1.5

@@ -7,13 +7,15 @@ import subprocess
 import numpy as np
 import pytest
 import torch
+from helpers import BUNDLED_MNIST, ROOT
+from test_web_generator import trained_like_G
 
 import dcgan
 from dcgan import web_generator as web
 from dcgan.latent import sample_z
 from dcgan.media import to_uint8
-from helpers import BUNDLED_MNIST, ROOT
-from test_web_generator import trained_like_G
+
+pytestmark = pytest.mark.slow  # Node against torch
 
 NODE = shutil.which("node") or "/usr/bin/node"
 HARNESS = """

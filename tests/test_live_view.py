@@ -2,9 +2,9 @@
 import json
 
 import numpy as np
+from test_app import assert_clean, open_page
 
 from dcgan import web_generator as web
-from test_app import assert_clean, open_page
 
 
 def mounts(at) -> dict:

@@ -4,13 +4,13 @@ import json
 import numpy as np
 import pytest
 import torch
+from helpers import ROOT
 
 import dcgan
 from dcgan.cli import main
 from dcgan.data import load_data
 from dcgan.memorisation import copy_distance, shifted
 from dcgan.metrics import classifier_split, copy_check, evaluate, frechet_distance, load_classifier, memorisation
-from helpers import ROOT
 
 BUNDLED_EMOJI = ROOT / "checkpoints" / "emoji-64.pt"
 
@@ -58,7 +58,7 @@ def test_memorisation_check_flags_near_copies_not_held_out_digits():
 
 def test_colour_model_report_uses_discriminator_features():
     model = dcgan.load(BUNDLED_EMOJI)
-    report = evaluate(model, load_data("emoji", image_size=64, max_images=300), n=300)
+    report = evaluate(model, load_data("emoji", image_size=64, max_images=300), n=300, verdict=False, inversion=False)
     assert report.feature_space == "discriminator" and report.class_share is None and report.mean_confidence is None
     assert report.frechet > report.frechet_floor > 0
     assert report.copies < 0.05
@@ -66,7 +66,7 @@ def test_colour_model_report_uses_discriminator_features():
 
 def test_bundled_model_report(bundled_mnist, tmp_path):
     model = dcgan.load(bundled_mnist)
-    report = evaluate(model, load_data("mnist", image_size=32), n=2000)
+    report = evaluate(model, load_data("mnist", image_size=32), n=2000, inversion=False)  # inversion: the eval test
     assert abs(sum(report.class_share.values()) - 1) < 1e-3
     assert all(0.04 <= share <= 0.20 for share in report.class_share.values()), report.class_share
     assert report.mean_confidence > 0.8  # measured 0.85 on 5,000 samples (card: checkpoints/mnist-32.md)
@@ -108,6 +108,6 @@ def test_bundled_checkpoints_are_slim_and_keep_their_loss_history(name):
 
 def test_digit_report_resizes_other_image_sizes(tiny_checkpoint):
     model = dcgan.load(tiny_checkpoint)  # 16x16, trained one epoch on scikit-learn's digits
-    report = evaluate(model, load_data("digits", image_size=16), n=200)
+    report = evaluate(model, load_data("digits", image_size=16), n=200, verdict=False, inversion=False)
     assert report.feature_space == "digit classifier" and report.frechet > report.frechet_floor
     assert abs(sum(report.class_share.values()) - 1) < 1e-3 and 0.1 <= report.mean_confidence <= 1

@@ -15,16 +15,15 @@ import zlib
 import numpy as np
 import pytest
 import torch
+from helpers import ROOT, tiny_train_config
 
 import dcgan
 from dcgan.errors import CheckpointError, DcganError
-from helpers import ROOT, tiny_train_config
 
 LIMIT_MB = 500  # what one refused request may add to a process, at most (the issue's bound)
 
 CHILD = """
 import json, resource, sys, time, traceback
-sys.path.insert(0, {root!r})
 import torch, dcgan, dcgan.data, dcgan.direction_file, app.common  # the baseline: what a server has imported
 status = lambda key: int(open("/proc/self/status").read().split(key + ":")[1].split()[0])  # kB
 vm, rss = status("VmSize"), status("VmRSS")
@@ -45,7 +44,7 @@ print(json.dumps({{"outcome": outcome, "seconds": time.perf_counter() - start, "
 
 def attack(code: str, *, limit_mb: int = LIMIT_MB) -> dict:
     """Run `code` in a fresh Python under an address-space limit of baseline + limit_mb; its outcome, time and peak."""
-    script = CHILD.format(root=str(ROOT), limit=limit_mb, code=textwrap.indent(textwrap.dedent(code), "    "))
+    script = CHILD.format(limit=limit_mb, code=textwrap.indent(textwrap.dedent(code), "    "))
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -65,6 +64,7 @@ def project_file(path, config: dict, **entries):
 
 
 # -- checkpoints: validated before anything is allocated -----------------------------------------
+@pytest.mark.slow  # a fresh Python under a memory limit
 def test_a_tiny_file_asking_for_a_huge_network_is_refused_from_its_config(tmp_path):
     path = project_file(tmp_path / "huge.pt", {"image_size": 256, "channels": 3, "nz": 100, "ngf": 3000, "ndf": 64},
                         G={})
@@ -72,6 +72,7 @@ def test_a_tiny_file_asking_for_a_huge_network_is_refused_from_its_config(tmp_pa
     assert_refused(attack(f"dcgan.load({str(path)!r})"), "ngf")
 
 
+@pytest.mark.slow  # a fresh Python under a memory limit
 def test_weights_that_do_not_fit_are_refused_before_g_and_d_are_built(tmp_path):
     # Within the bounds, but G and D of this size take ~360 MB to build: the shape check must come first.
     config = {"image_size": 256, "channels": 3, "nz": 100, "ngf": 128, "ndf": 128}
@@ -79,6 +80,7 @@ def test_weights_that_do_not_fit_are_refused_before_g_and_d_are_built(tmp_path):
     assert_refused(attack(f"dcgan.load({str(path)!r})"), "do not fit", peak_mb=100)
 
 
+@pytest.mark.slow  # a fresh Python under a memory limit
 @pytest.mark.parametrize("kind", ["zero-size", "stride-0"])
 def test_pytorch_examples_files_with_degenerate_tensors_are_refused(tmp_path, kind):
     if kind == "zero-size":
@@ -162,6 +164,7 @@ def png_declaring(width: int, height: int) -> bytes:
     return bytes(raw)
 
 
+@pytest.mark.slow  # a fresh Python under a memory limit
 def test_a_zip_holding_a_13000_px_png_is_refused_before_decoding(tmp_path):
     path = tmp_path / "bomb.zip"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
@@ -171,6 +174,7 @@ def test_a_zip_holding_a_13000_px_png_is_refused_before_decoding(tmp_path):
     assert_refused(result, "no readable images", peak_mb=200)
 
 
+@pytest.mark.slow  # a fresh Python under a memory limit
 def test_a_zip_entry_declaring_a_gigabyte_is_refused_from_the_directory(tmp_path):
     path = tmp_path / "big-entry.zip"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
@@ -190,6 +194,7 @@ def npy_declaring(shape: tuple) -> bytes:
     return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header + b"\0" * 400
 
 
+@pytest.mark.slow  # a fresh Python under a memory limit
 def test_a_528_byte_npy_declaring_10_to_the_10_vectors_is_refused_from_its_header():
     data = npy_declaring((10**10, 100))
     assert len(data) < 600

@@ -6,11 +6,11 @@ import shutil
 import numpy as np
 import pytest
 import torch
+from helpers import tiny_train_config
 
 import dcgan
 from dcgan.cli import main
 from dcgan.timeline import aligned_maps, map_features, movement, run_checkpoints
-from helpers import tiny_train_config
 
 
 @pytest.fixture(scope="module")

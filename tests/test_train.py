@@ -3,13 +3,12 @@ import json
 
 import pytest
 import torch
+from helpers import tiny_train_config
 
 import dcgan
 from dcgan import losses
 from dcgan.errors import CheckpointError, TrainingError
 from dcgan.train import train
-
-from helpers import tiny_train_config
 
 
 def _weights(path):

@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 import torch
+from helpers import ROOT
 
 import dcgan
 from dcgan.cli import main
@@ -10,7 +11,6 @@ from dcgan.errors import DcganError
 from dcgan.latent import generate, sample_z
 from dcgan.models import build
 from dcgan.verdict import Verdict, auc, fit_verdict, held_out, known_fakes
-from helpers import ROOT
 
 
 def _held_out_real(model, data, n=300):

@@ -85,8 +85,9 @@ def test_a_net_that_is_not_a_dcgan_G_is_refused():
 
 
 def test_cli_web_writes_what_the_browser_reads(tmp_path, capsys):
-    from dcgan.cli import main
     from helpers import BUNDLED_MNIST
+
+    from dcgan.cli import main
 
     assert main(["web", str(BUNDLED_MNIST), "--out", str(tmp_path / "g.bin")]) == 0
     layout, blob = web.unpack((tmp_path / "g.bin").read_bytes())

@@ -1,5 +1,4 @@
 """Vector arithmetic (the paper's figure 7): mean(A) − mean(B) + mean(C), shown as a family of images, and checked."""
-import numpy as np
 import streamlit as st
 import torch
 

@@ -6,6 +6,7 @@ from app import core
 from dcgan.embed import balanced_selection, feature_map, umap_figure, write_map_html
 from dcgan.features import linear_probe
 
+
 def build_map(model, mid: str, data, n: int):
     key = ("map", mid, data.name, n)
     cache = core.results()

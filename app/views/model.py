@@ -4,9 +4,9 @@ import streamlit as st
 
 from app import core
 from dcgan.latent import generate, sample_z
+from dcgan.summary import architecture
 from dcgan.train import fixed_noise
 from dcgan.verdict import verdict_report
-from dcgan.summary import architecture
 
 
 def _on_upload() -> None:

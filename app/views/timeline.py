@@ -10,8 +10,18 @@ import streamlit as st
 
 from app import core
 from dcgan.data import model_default_data
-from dcgan.timeline import (TimelineSettings, curves_figure, file_version, load_same_size, map_across,
-                            measure_cached, reference, run_checkpoints, timeline, truncation_sweep)
+from dcgan.timeline import (
+    TimelineSettings,
+    curves_figure,
+    file_version,
+    load_same_size,
+    map_across,
+    measure_cached,
+    reference,
+    run_checkpoints,
+    timeline,
+    truncation_sweep,
+)
 
 SWEEP = [None, 0.9, 0.75, 0.6, 0.5, 0.4, 0.25]  # None: G itself, the same as T = 1
 

@@ -1,13 +1,14 @@
 """Train: start a DCGAN run in a background process and watch its losses and samples live."""
+import dataclasses
 import shutil
 import time
-from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
 from app import core
 from app.runs import NAME, Run, allowed_folder, data_roots, start_owned, visible_runs
+from dcgan.config import TrainConfig
 
 BUILTIN = list(core.frontend.BUILTIN)  # the built-in sets, named once (dcgan.data.BUILTIN)
 
@@ -51,12 +52,12 @@ def start_form() -> None:
         name = c7.text_input("Run name", f"run-{time.strftime('%H%M%S')}", key="train_name")
         if st.button("Start training", type="primary", disabled=source is None, key="train_start",
                      icon=":material/play_arrow:"):
-            start_run(name, source, ["--image-size", str(size), "--epochs", str(epochs), "--loss", loss,
-                                     "--batch-size", str(batch), "--ngf", str(width), "--ndf", str(width), "--nz", str(nz),
-                                     "--save-every", "1"])  # slim epoch_NNN.pt files, for the Timeline page
+            settings = dict(image_size=size, epochs=int(epochs), loss=loss, batch_size=batch, ngf=width, ndf=width,
+                            nz=nz, save_every=1)  # slim epoch_NNN.pt files, for the Timeline page
+            start_run(name, source, settings)
 
 
-def start_run(name: str, source: str, args: list[str]) -> None:
+def start_run(name: str, source: str, settings: dict) -> None:
     """Start a run owned by this session: a slug name, a new folder, the caps (an uploaded zip is copied in)."""
     if not NAME.fullmatch(name):
         st.error("Run names are 1 to 60 letters, digits, '-' and '_', starting with a letter or digit.",
@@ -69,7 +70,8 @@ def start_run(name: str, source: str, args: list[str]) -> None:
     if source.endswith("train-data.zip"):  # the session's folder goes when the session does; the run keeps its data
         run.folder.mkdir(parents=True)
         source = str(shutil.copy(source, run.folder / "data.zip"))
-    refusal = start_owned(run, ["--data", source, *args], owner=core.session_owner())
+    cfg = TrainConfig(data=source, out=str(run.folder), **settings)  # a bad setting is refused here, in one line
+    refusal = start_owned(run, cfg, owner=core.session_owner())
     if refusal:
         shutil.rmtree(run.folder, ignore_errors=True)
         st.error(refusal, icon=":material/error:")
@@ -118,10 +120,13 @@ def controls(run: Run, running: bool, rows: list[dict]) -> None:
         epoch = run.completed_epochs()
         more = b1.number_input("Train up to epoch", epoch + 1, 1000, max(epoch + 1, run.target_epochs() or 0), key=f"more-{run.name}")
         if b2.button("Resume", key=f"resume-{run.name}", icon=":material/play_arrow:"):
-            args = list(run.info.get("args", []))
-            if "--epochs" in args:
-                args[args.index("--epochs") + 1] = str(int(more))
-            refusal = start_owned(run, args, owner=core.session_owner(), resume=True)
+            cfg = run.config()
+            if cfg is None:
+                st.error("This run was started by an older version: resume it with `python -m dcgan train --resume`.",
+                         icon=":material/error:")
+                return
+            refusal = start_owned(run, dataclasses.replace(cfg, epochs=int(more)), owner=core.session_owner(),
+                                  resume=True)
             if refusal:
                 st.error(refusal, icon=":material/error:")
                 return

@@ -10,8 +10,8 @@ import torch
 
 from app import core
 from app.common import read_z
-from dcgan.limits import check_walk
 from dcgan import latent as L
+from dcgan.limits import check_walk
 from dcgan.media import save_animation
 
 N_SAMPLES = 12
@@ -92,7 +92,7 @@ def compare_modes(model, keys: torch.Tensor, steps: int, mode: str, spacing: str
     """The same walk the other way (lerp vs slerp), measured: what the choice changed here."""
     other = "lerp" if mode == "slerp" else "slerp"
     other_path = walk_path(model, keys, steps, other, spacing)
-    b = L.smoothness(L.generate(model.G, other_path))
+    b = L.frame_changes(L.generate(model.G, other_path))
     norm = lambda p: float((p.norm(dim=1) / keys.norm(dim=1).mean()).min())  # noqa: E731
     return (f"Measured on this walk: {mode} mean change {a.mean():.3f}, largest {a.max():.3f}; {other} "
             f"{b.mean():.3f}, largest {b.max():.3f}. Lowest |z| along the path, relative to the keyframes': "
@@ -143,7 +143,7 @@ def main() -> None:
         d2.download_button("MP4", functools.partial(encode, frames, ".mp4", scale, fps), "walk.mp4",
                            mime="video/mp4", key="dl_mp4", on_click="ignore", icon=":material/download:")
     with right:
-        jumps = L.smoothness(frames)
+        jumps = L.frame_changes(frames)
         smoothness_plot(jumps, len(keys), steps)
         st.caption(f"Keyframes: {', '.join(names)} (dotted lines between segments). "
                    f"Largest jump {jumps.max():.3f}, mean {jumps.mean():.3f} ({jumps.max() / max(jumps.mean(), 1e-12):.1f}x "

@@ -8,7 +8,6 @@ import signal
 from pathlib import Path
 
 import pytest
-
 from helpers import BUNDLED_MNIST, CHROMIUM, CHROMIUM_ARGS, running_server
 
 
@@ -19,6 +18,7 @@ def write_finished_run(folder: Path, checkpoint: Path = BUNDLED_MNIST) -> Path:
     and real samples instead of the noise of a seconds-long test run.
     """
     import dcgan
+    from dcgan.config import TrainConfig
     from dcgan.latent import generate, sample_z
     from dcgan.media import grid, save_png
 
@@ -31,9 +31,9 @@ def write_finished_run(folder: Path, checkpoint: Path = BUNDLED_MNIST) -> Path:
             f.write(json.dumps(dict(zip(columns, values))) + "\n")
     save_png(grid(generate(model.G, sample_z(64, cfg.nz, seed=0))), run / "samples" / f"epoch_{epochs:03d}.png")
     shutil.copy(checkpoint, run / "last.pt")
-    args = ["--data", cfg.dataset, "--image-size", str(cfg.image_size), "--epochs", str(epochs), "--loss", cfg.loss,
-            "--nz", str(cfg.nz), "--ngf", str(cfg.ngf), "--ndf", str(cfg.ndf)]
-    (run / "run.json").write_text(json.dumps({"pid": None, "args": args}))
+    train = TrainConfig(data=cfg.dataset, out=str(run), image_size=cfg.image_size, epochs=epochs, loss=cfg.loss,
+                        nz=cfg.nz, ngf=cfg.ngf, ndf=cfg.ndf)
+    (run / "run.json").write_text(json.dumps({"pid": None, "config": train.to_dict()}))
     return run
 
 
@@ -85,3 +85,11 @@ def page(browser):
     pg = context.new_page()
     yield pg
     context.close()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every browser test is `e2e` (deselect with -m 'not e2e'); this conftest only sees tests/e2e's items."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.e2e)

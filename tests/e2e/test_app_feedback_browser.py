@@ -4,7 +4,6 @@ import os
 import re
 
 import pytest
-
 from helpers import SCREENSHOTS, running_server, wait_for_app
 
 PAGES = ["", "sliders", "walk", "arithmetic", "invert", "filters", "dissect", "feature_map", "timeline", "train"]

@@ -1,7 +1,6 @@
 """The Gradio page in headless Chromium: a latent slider changes the image; a bad upload shows one line and changes nothing."""
 
 import pytest
-
 from helpers import SCREENSHOTS, running_server
 
 IMAGE_CHANGED = "([sel, before]) => { const i = document.querySelector(sel); return i && i.src && i.src !== before; }"

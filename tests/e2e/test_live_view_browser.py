@@ -7,11 +7,12 @@ import json
 import numpy as np
 import pytest
 import torch
+from helpers import BUNDLED_MNIST, SCREENSHOTS, wait_for_app
+from test_streamlit_app import big_image_digest as big_image
+from test_streamlit_app import no_error_on_page, open_app
 
 import dcgan
 from dcgan.media import to_uint8
-from helpers import BUNDLED_MNIST, SCREENSHOTS, wait_for_app
-from test_streamlit_app import big_image_digest as big_image, no_error_on_page, open_app
 
 CANVAS = ".dl-canvas"
 

@@ -10,9 +10,9 @@ import time
 
 import numpy as np
 import pytest
+from helpers import running_server, wait_for_app
 
 from app.common import z_to_npy
-from helpers import running_server, wait_for_app
 
 TTL = 2
 

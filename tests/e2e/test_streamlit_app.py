@@ -8,7 +8,6 @@ import re
 
 import pytest
 import torch
-
 from helpers import SCREENSHOTS, reference_generator, wait_for_app
 
 PAGES = {"model": "", "sliders": "sliders", "walk": "walk", "arithmetic": "arithmetic", "filters": "filters",

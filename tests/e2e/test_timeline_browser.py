@@ -2,7 +2,6 @@
 scrubber moves them, and no traceback reaches the page. Regenerates assets/screenshot-timeline.png."""
 import pytest
 import torch
-
 from helpers import BUNDLED_MNIST, SCREENSHOTS, wait_for_app
 
 pytestmark = pytest.mark.e2e
