@@ -79,6 +79,7 @@ def generate(seed: float, truncation: float, n: float, path: str = str(DEFAULT))
     Each image is upscaled to 64 px (128 px when n is 1) so small models are readable.
     """
     with user_errors():
+        _room_for_an_image()
         model = model_at(path)
         trunc = None if truncation >= NO_TRUNCATION else float(truncation)
         z = L.sample_z(int(n), model.config.nz, seed=int(seed), truncation=trunc)
@@ -107,9 +108,10 @@ def _bounded(folder: Path, keep: int = KEEP_FILES) -> Path:
 
 
 KEEP_BYTES = 256 << 20  # walk GIFs kept at once, in OUT and again in Gradio's serving cache (each a copy)
+KEEP_IMAGES = 64  # PNGs Gradio keeps of our image outputs (it names them <hash>/image.png), also within KEEP_BYTES
 
 
-def _prune_walks(files: list[Path], keep: int = KEEP_FILES, keep_bytes: int = KEEP_BYTES) -> None:
+def _prune_oldest(files: list[Path], keep: int = KEEP_FILES, keep_bytes: int = KEEP_BYTES) -> None:
     """Remove the oldest of `files` until at most `keep` - 1 remain and they hold under `keep_bytes` together."""
     files = sorted((f for f in files if f.is_file()), key=lambda p: p.stat().st_mtime, reverse=True)
     total = 0
@@ -125,9 +127,22 @@ def _bounded_walks() -> Path:
     from gradio.utils import get_upload_folder
 
     folder = _bounded(OUT / "walks")
-    _prune_walks(list(folder.iterdir()))
-    _prune_walks(list(Path(get_upload_folder()).glob("*/walk-*.gif")))
+    _prune_oldest(list(folder.iterdir()))
+    _prune_oldest(list(Path(get_upload_folder()).glob("*/walk-*.gif")))
     return folder
+
+
+def _room_for_an_image() -> None:
+    """Bound the PNGs Gradio writes for our numpy image outputs (its delete_cache bounds them by age only):
+    before an endpoint makes a new one, the oldest go until KEEP_IMAGES - 1 remain within KEEP_BYTES."""
+    from gradio.utils import get_upload_folder
+
+    served = list(Path(get_upload_folder()).glob("*/image.png"))
+    _prune_oldest(served, keep=KEEP_IMAGES)
+    for file in served:
+        if not file.exists():
+            with contextlib.suppress(OSError):
+                file.parent.rmdir()
 
 
 def walk(seeds: str, steps: float, mode: str, path: str = str(DEFAULT)) -> str:
@@ -157,6 +172,7 @@ def invert_image(image: str | None, path: str = str(DEFAULT)) -> tuple[list, np.
     if not image:
         raise gr.Error("upload or draw an image first", print_exception=False)
     with user_errors():
+        _room_for_an_image()
         model = model_at(path)
         cfg = model.config
         target = load_target(image, **target_options(model))
@@ -170,6 +186,7 @@ def invert_image(image: str | None, path: str = str(DEFAULT)) -> tuple[list, np.
 def slide(path: str, seed: float, *strengths: float) -> tuple[np.ndarray, str]:
     """The sample for `seed` moved along the PCA directions by the slider strengths (in standard deviations)."""
     with user_errors():
+        _room_for_an_image()
         model = model_at(path)
         z = L.sample_z(1, model.config.nz, seed=int(seed))[0]
         for direction, strength in zip(frontend.pca_directions(path, k=N_SLIDERS), strengths):
@@ -189,6 +206,7 @@ def filters(path: str, method: str, layer: str, count: float, steps: float, supp
     from dcgan.latent_filters import LatentSettings
 
     with user_errors():
+        _room_for_an_image()
         model = model_at(path)
         _no_d(model, "filters")
         size, ch = model.config.image_size, model.config.channels
@@ -217,6 +235,7 @@ def dissect(path: str, layer: str, top: float) -> tuple[np.ndarray, str]:
     from dcgan.dissect import dissect_units, effect_classifier, rank_units, unit_rows
 
     with user_errors():
+        _room_for_an_image()
         model = model_at(path)
 
         def compute():

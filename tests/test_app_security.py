@@ -239,10 +239,28 @@ def test_walk_gifs_are_bounded_by_bytes_as_well_as_by_count(tmp_path):
         files.append(tmp_path / f"walk-{i}.gif")
         files[-1].write_bytes(b"x" * size)
         os.utime(files[-1], (1000 + i, 1000 + i))
-    ga._prune_walks(files, keep=10, keep_bytes=60)  # newest first: 40, 50, 60 fit; 70 does not
+    ga._prune_oldest(files, keep=10, keep_bytes=60)  # newest first: 40, 50, 60 fit; 70 does not
     assert [f.name for f in files if f.exists()] == ["walk-2.gif", "walk-3.gif", "walk-4.gif"]
-    ga._prune_walks(files, keep=3)  # room for one more: the 2 newest stay
+    ga._prune_oldest(files, keep=3)  # room for one more: the 2 newest stay
     assert [f.name for f in files if f.exists()] == ["walk-3.gif", "walk-4.gif"]
+
+
+def test_served_images_are_bounded_and_each_image_endpoint_makes_room(tmp_path, monkeypatch):
+    import gradio.utils
+
+    import app.gradio_app as ga
+
+    monkeypatch.setattr(gradio.utils, "get_upload_folder", lambda: str(tmp_path))
+    for i in range(ga.KEEP_IMAGES + 6):  # PNGs Gradio wrote for earlier outputs, oldest first
+        (tmp_path / f"h{i:03d}").mkdir()
+        (tmp_path / f"h{i:03d}" / "image.png").write_bytes(b"x" * 10)
+        os.utime(tmp_path / f"h{i:03d}" / "image.png", (1000 + i, 1000 + i))
+    (tmp_path / "upload").mkdir()
+    (tmp_path / "upload" / "digit.png").write_bytes(b"y")  # a visitor's upload: not ours to remove
+    ga.generate(0, ga.NO_TRUNCATION, 4)
+    kept = sorted(p.parent.name for p in tmp_path.glob("*/image.png"))
+    assert kept == [f"h{i:03d}" for i in range(7, ga.KEEP_IMAGES + 6)]  # room for the one this call makes
+    assert not (tmp_path / "h000").exists() and (tmp_path / "upload" / "digit.png").exists()
 
 
 def test_an_image_bomb_on_the_invert_page_is_one_line_from_its_header(runs_dir):
