@@ -95,3 +95,15 @@ def test_aligned_umap_moves_points_less_than_independent_maps(tiny_run):
     independent = aligned_maps(slices, n_epochs=60, aligned=False)
     assert all(np.isfinite(a).all() and a.shape == (240, 2) for a in aligned)
     assert movement(aligned) < 0.7 * movement(independent)
+
+
+def test_a_run_with_more_saved_epochs_than_the_cap_is_refused_before_any_loads(tmp_path):
+    from dcgan.errors import ConfigError
+    from dcgan.limits import MAX_TIMELINE_EPOCHS
+
+    for epoch in range(MAX_TIMELINE_EPOCHS + 1):
+        (tmp_path / f"epoch_{epoch:03d}.pt").write_bytes(b"not a checkpoint")  # loading any would fail differently
+    with pytest.raises(ConfigError, match=f"at most {MAX_TIMELINE_EPOCHS}"):
+        run_checkpoints(tmp_path)
+    (tmp_path / "epoch_000.pt").unlink()
+    assert len(run_checkpoints(tmp_path)) == MAX_TIMELINE_EPOCHS  # at the cap: listed (and only then loaded)
