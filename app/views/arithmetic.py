@@ -89,7 +89,7 @@ def equation(model, means, result) -> None:
 def outcome(model, mid: str, groups, noise: float, seed: int) -> None:
     """How often the result keeps C's class and takes A − B's attribute, against mean(C) + the same noise."""
     clf = cards_.classifier(mid, model.config)
-    sd = {k: float(v.std()) for k, v in pool(mid, model, 0).style.items()} if clf is not None else None
+    sd = {k: float(v.std()) for k, v in pool(mid, model, 0, core.truncation()).style.items()} if clf is not None else None
     if sd is None:
         st.caption("The outcome is measured only for digit models (it needs the digit classifier).")
         return
