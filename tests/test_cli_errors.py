@@ -59,6 +59,9 @@ BAD = [
     (["directions", "{ckpt}", "--method", "pca", "--project-out", "{tmp}/missing.npz"], "missing.npz"),
     (["invert", "{ckpt}", "{tmp}/missing.png", "--out", "{tmp}/inv"], "missing.png"),
     (["invert", "{ckpt}", "{junk}", "--out", "{tmp}/inv"], "cannot read"),
+    (["landscape", "{ckpt}", "--directions", "magic"], "magic"),
+    (["landscape", "{ckpt}", "--grid", "1"], "--grid"),
+    (["landscape", "{g}"], "discriminator"),
     (["no-such-command"], "no-such-command"),
 ]
 
