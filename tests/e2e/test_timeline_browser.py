@@ -45,7 +45,8 @@ def test_timeline_page_measures_a_run_and_the_scrubber_moves_the_metrics(streaml
     wait_for_app(page, timeout=120_000)
     last = metric_values(page)
     assert len(last) == 3 and all(v.replace(".", "", 1).isdigit() for v in last)  # FD, precision, recall
-    thumb = page.locator("[data-testid='stSlider']").filter(has_text="Epoch").locator("[role='slider']").first
+    scrubber = page.locator("[data-testid='stSlider']").filter(has=page.get_by_text("Epoch", exact=True))
+    thumb = scrubber.locator("input[type='range']")  # Streamlit's sliders are range inputs
     thumb.focus()
     page.keyboard.press("Home")  # scrub to the first epoch
     page.wait_for_timeout(800)
