@@ -59,6 +59,7 @@ def test_dragging_redraws_the_canvas_many_times_and_it_equals_G_after(streamlit_
     page = offline_page
     open_live(page, streamlit_url)
     before_big, start = big_image(page), state(page)
+    page.locator(".dl-row input").first.scroll_into_view_if_needed()  # below the fold when the page opens
     box = page.locator(".dl-row input").first.bounding_box()
     x, y, n = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, 30
     page.mouse.move(x, y)
