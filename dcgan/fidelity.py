@@ -50,10 +50,11 @@ def inside_share(queries: np.ndarray, centres: np.ndarray, radii: np.ndarray) ->
     return float((_ratio_max(queries, centres, radii) >= 1.0).mean())
 
 
-def realism(real: np.ndarray, fake: np.ndarray, *, k: int = K) -> np.ndarray:
+def realism(real: np.ndarray, fake: np.ndarray, *, k: int = K, radii: np.ndarray | None = None) -> np.ndarray:
     """Per-sample realism score (paper sec. 5): max_r radius_r / |fake - real_r| over the real images whose
-    radius is at most the median, so outliers among the real images do not make wide, lenient balls. (N_fake,)"""
-    radii = knn_radii(real, k=k)
+    radius is at most the median, so outliers among the real images do not make wide, lenient balls. (N_fake,)
+    `radii`: the real images' knn_radii, when the caller has them already."""
+    radii = knn_radii(real, k=k) if radii is None else radii
     keep = radii <= np.median(radii)
     return _ratio_max(fake, real[keep], radii[keep])
 
@@ -86,7 +87,7 @@ def precision_recall(real: np.ndarray, fake: np.ndarray, *, k: int = K, **labels
         raise ConfigError(f"feature sets must be (N, F) with the same F, got {real.shape} and {fake.shape}")
     r_real, r_fake = knn_radii(real, k=k), knn_radii(fake, k=k)
     return PrecisionRecall(precision=inside_share(fake, real, r_real), recall=inside_share(real, fake, r_fake),
-                           k=k, n_real=len(real), n_fake=len(fake), realism=realism(real, fake, k=k), **labels)
+                           k=k, n_real=len(real), n_fake=len(fake), realism=realism(real, fake, k=k, radii=r_real), **labels)
 
 
 # -- a model's feature space -------------------------------------------------------------------------------

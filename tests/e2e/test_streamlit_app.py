@@ -177,6 +177,14 @@ def test_a_run_trained_from_the_browser_joins_the_model_picker(streamlit_url, pa
     assert page.get_by_role("option", name="browser-run (trained here)").count() == 1
 
 
+def find_z(page) -> None:
+    """Press the Invert page's Find z and wait for the optimisation (minutes on a loaded machine) to finish."""
+    page.get_by_role("button", name="Find z").click()
+    page.wait_for_timeout(500)
+    wait_for_app(page, timeout=180_000)
+    no_error_on_page(page)
+
+
 def test_a_drawn_digit_is_inverted_and_its_z_reaches_the_sliders(streamlit_url, page):
     open_app(page, streamlit_url, "invert")
     frame = page.frame_locator("iframe[title*='dcgan_canvas']")
@@ -189,10 +197,7 @@ def test_a_drawn_digit_is_inverted_and_its_z_reaches_the_sliders(streamlit_url, 
     page.mouse.up()
     page.wait_for_timeout(1000)
     wait_for_app(page)
-    page.get_by_role("button", name="Find z").click()
-    page.wait_for_timeout(500)
-    wait_for_app(page, timeout=180_000)
-    no_error_on_page(page)
+    find_z(page)
     text = page.locator("[data-testid='stMain']").inner_text()
     assert re.search(r"RMS pixel error \d\.\d{3}", text) and "as the model sees it" in text
     assert page.locator("[data-testid='stImage'] img").count() >= 3  # target, G(z), difference
@@ -214,10 +219,7 @@ def test_an_uploaded_font_digit_is_inverted_and_walks_under_its_file_name(stream
     uploader.locator("input[type='file']").set_input_files(str(tmp_path / "two.png"))
     page.wait_for_timeout(1500)
     wait_for_app(page)
-    page.get_by_role("button", name="Find z").click()
-    page.wait_for_timeout(500)
-    wait_for_app(page, timeout=180_000)
-    no_error_on_page(page)
+    find_z(page)
     images = page.locator("[data-testid='stMain'] [data-testid='stImage'] img")
     boxes = [images.nth(i).bounding_box() for i in range(images.count())][-3:]  # target, G(z), difference
     assert len(boxes) == 3 and all(b["width"] >= 200 for b in boxes)  # legible: 224 px each
