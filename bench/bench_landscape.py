@@ -3,10 +3,12 @@
     PYTHONPATH=. python bench/bench_landscape.py [--repeats 2]
 
 1. the library: `landscape` on a 30x30 grid (900 verdicts, arrows at 100 of them), wall and CPU seconds;
-2. the whole CLI process `python -m dcgan landscape ... --json --out` (import, load, plane, grid, HTML);
+2. the whole CLI process `python -m dcgan landscape ... --json --out` (import, load, plane, grid, HTML; one torch
+   thread when the load average is over the core count, as `dcgan invert`);
 3. step mode: one D step, one G step, each followed by the redraw the Train page does (verdict refit on
    300 fixed real images after a D step, a 15x15 landscape, the 16 fixed samples).
-The machine is shared: the load average is printed beside the figures, and CPU seconds matter as much as wall.
+1 and 3 run with torch's own thread count, then with one. The machine is shared: the load average is printed
+beside the figures, and CPU seconds matter as much as wall.
 """
 import argparse
 import os
@@ -16,6 +18,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import torch
 
 import dcgan
 from dcgan import landscape as LS
@@ -92,9 +96,12 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args()
     model = dcgan.load(CKPT)
-    bench_library(model, args.repeats)
     bench_cli(args.repeats)
-    bench_steps(model, args.repeats)
+    for threads in dict.fromkeys([torch.get_num_threads(), 1]):  # torch's choice, then one (the CLI's on a busy machine)
+        torch.set_num_threads(threads)
+        print(f"-- {threads} torch thread(s)")
+        bench_library(model, args.repeats)
+        bench_steps(model, args.repeats)
 
 
 if __name__ == "__main__":
