@@ -6,7 +6,7 @@
 2. the whole CLI process `python -m dcgan landscape ... --json --out` (import, load, plane, grid, HTML; one torch
    thread when the load average is over the core count, as `dcgan invert`);
 3. step mode: one D step, one G step, each followed by the redraw the Train page does (verdict refit on
-   300 fixed real images after a D step, a 15x15 landscape, the 16 fixed samples).
+   300 fixed real images after a D step, a 12x12 landscape, the 16 fixed samples).
 1 and 3 run with torch's own thread count, then with one. The machine is shared: the load average is printed
 beside the figures, and CPU seconds matter as much as wall.
 """
@@ -24,9 +24,9 @@ import torch
 import dcgan
 from dcgan import landscape as LS
 from dcgan.data import load_data
+from dcgan.step_mode import REDRAW_GRID as GRID
 from dcgan.step_mode import StepMode
 
-GRID = 15  # app/views/step_mode.py's landscape size
 
 ROOT = Path(__file__).resolve().parents[1]
 CKPT = ROOT / "checkpoints" / "mnist-32.pt"

@@ -55,6 +55,9 @@ class StepStats:
     gap_after: float
 
 
+REDRAW_GRID = 12  # landscape points per side redrawn after each step: 144 verdicts, cheap enough to follow a step
+
+
 @dataclass
 class StepMode:
     """A steppable copy of `model`; `data` is an ImageData of its image size and channels (the built-in set)."""

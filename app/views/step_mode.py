@@ -15,9 +15,8 @@ from dcgan import landscape as LS
 from dcgan.data import BUILTIN, load_data
 from dcgan.invert import busy_machine_threads
 from dcgan.landscape_plot import landscape_figure
-from dcgan.step_mode import StepMode
+from dcgan.step_mode import REDRAW_GRID, StepMode
 
-GRID = 15  # landscape points per side in step mode: a redraw in about a second on a 2-core CPU
 PLAY_STEPS = 10
 
 
@@ -71,7 +70,7 @@ def losses_chart(steps: StepMode):
 def redraw(steps: StepMode, plane, box) -> None:
     """Landscape, fixed samples and losses of the stepped model, into `box` (an st.empty)."""
     model = steps.current()
-    land = LS.landscape(model, plane, grid=GRID)
+    land = LS.landscape(model, plane, grid=REDRAW_GRID)
     images, verdicts = model.render(steps.fixed_z)
     with box.container():
         left, right = st.columns([3, 2])
