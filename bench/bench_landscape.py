@@ -27,7 +27,6 @@ from dcgan.data import load_data
 from dcgan.step_mode import REDRAW_GRID as GRID
 from dcgan.step_mode import StepMode
 
-
 ROOT = Path(__file__).resolve().parents[1]
 CKPT = ROOT / "checkpoints" / "mnist-32.pt"
 
