@@ -4,7 +4,9 @@ On a few hundred held-out samples (not those a direction was fitted on), in one 
 the share of samples whose class (digit classifier's top guess) stays the same at each strength, the most
 common class change, how far ink, slant and width move (in standard deviations of that measure among
 the samples), and the mean pixel change. Random unit directions measured on the same samples give the
-baseline a card is read against: at +-2 sd any direction changes some classes.
+baseline a card is read against: at +-2 sd any direction changes some classes. Style directions are also read in
+sd within the samples' digit, at every strength to +-6 sd, beside random directions moved as far: their sliders
+reach the strength where the measure has moved STYLE_REACHED within-class sd both ways.
 """
 from __future__ import annotations
 
