@@ -16,28 +16,39 @@ CKPT = "checkpoints/mnist-32.pt"
 
 
 def style_judges(model) -> None:
-    """Share of classes kept at +-2 sd by the style directions and random ones, by our classifier and a pixel SVM."""
-    from sklearn.svm import SVC
+    """Share of classes kept by the style directions and random ones at +-2 sd and at each card's reach, by our
+    classifier and two judges no direction saw: an RBF SVM on pixels and a linear SVM on D's features."""
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC, LinearSVC
 
     from dcgan.data import load_data
+    from dcgan.features import d_features
     from dcgan.metrics import load_classifier
 
     data, clf = load_data("mnist", image_size=32, channels=1), load_classifier()
     rows = torch.randperm(len(data), generator=torch.Generator().manual_seed(0))[:4000]  # the file is sorted by digit
     pix = lambda x: torch.nn.functional.avg_pool2d(x, 2).flatten(1).numpy()  # noqa: E731
-    svc = SVC(C=5, gamma="scale").fit(pix(data.as_float(rows)), data.labels[rows].numpy())
-    judges = {"ours": lambda x: clf(x).argmax(1).numpy(), "pixel SVM": lambda x: svc.predict(pix(x))}
+    real, labels = data.as_float(rows), data.labels[rows].numpy()
+    svc = SVC(C=5, gamma="scale").fit(pix(real), labels)
+    probe = make_pipeline(StandardScaler(), LinearSVC(C=0.01, max_iter=5000)).fit(d_features(model.D, real), labels)
+    judges = {"ours": lambda x: clf(x).argmax(1).numpy(), "pixel SVM": lambda x: svc.predict(pix(x)),
+              "D probe": lambda x: probe.predict(d_features(model.D, x))}
     z = L.sample_z(200, model.config.nz, seed=12345)
     base = L.generate(model.G, z)
     before = {k: j(base) for k, j in judges.items()}
     gen = torch.Generator().manual_seed(3)
-    vectors = {f"random {i}": torch.nn.functional.normalize(torch.randn(model.config.nz, generator=gen), dim=0)
-               for i in range(3)}
-    vectors.update({d.name: d.vector for d in load_directions(builtin_file(CKPT, "style"))[0]})
-    for name, v in vectors.items():
-        moved = [L.generate(model.G, z + s * v) for s in (-2, 2)]
-        kept = {k: np.mean([(j(m) == before[k]).mean() for m in moved]) for k, j in judges.items()}
-        print(f"  {name:16s} class kept at ±2σ: " + ", ".join(f"{k} {100 * x:.0f}%" for k, x in kept.items()))
+    randoms = [torch.nn.functional.normalize(torch.randn(model.config.nz, generator=gen), dim=0) for _ in range(3)]
+    kept = lambda v, s: {k: np.mean([(j(L.generate(model.G, z + t * v)) == before[k]).mean() for t in (-s, s)])  # noqa: E731
+                         for k, j in judges.items()}
+    directions, cards, _ = load_directions(builtin_file(CKPT, "style"))
+    for d, card in zip(directions, cards):
+        for s in sorted({2.0, card.reach() or max(card.strengths)}):
+            rand = {k: np.mean([kept(r, s)[k] for r in randoms]) for k in judges}
+            mine = kept(d.vector, s)
+            moved = [card.at("style_change_within", x) for x in (-s, s)]
+            print(f"  {d.name:16s} ±{s:g}σ: {card.target} {moved[0]:+.2f} / {moved[1]:+.2f} within-class sd; class kept "
+                  + ", ".join(f"{k} {100 * mine[k]:.0f}% (random {100 * rand[k]:.0f}%)" for k in judges))
 
 
 def main() -> None:

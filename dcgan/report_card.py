@@ -4,7 +4,9 @@ On a few hundred held-out samples (not those a direction was fitted on), in one 
 the share of samples whose class (digit classifier's top guess) stays the same at each strength, the most
 common class change, how far ink, slant and width move (in standard deviations of that measure among
 the samples), and the mean pixel change. Random unit directions measured on the same samples give the
-baseline a card is read against: at +-2 sd any direction changes some classes.
+baseline a card is read against: at +-2 sd any direction changes some classes. Style directions are also read in
+sd within the samples' digit, at every strength to +-6 sd, beside random directions moved as far: their sliders
+reach the strength where the measure has moved STYLE_REACHED within-class sd both ways.
 """
 from __future__ import annotations
 
@@ -17,10 +19,12 @@ from .latent import Direction, generate, sample_z
 from .style import measure_style
 
 CARD_SEED = 12345  # the card's samples: a seed no fitting uses (fits use seed 0)
-STRENGTHS = {"class": (-2.0, 2.0, 3.0, 4.0, 5.0, 6.0), "style": (-4.0, -2.0, 2.0, 4.0), "other": (-2.0, 2.0)}
+STRENGTHS = {"class": (-2.0, 2.0, 3.0, 4.0, 5.0, 6.0), "style": (-6.0, -5.0, -4.0, -2.0, 2.0, 4.0, 5.0, 6.0),
+             "other": (-2.0, 2.0)}
 HEADLINE = 2.0  # the strength every card reports, and the random baseline is measured at
 N_RANDOM = 3
 REACHED = 0.8  # a class direction has reached its class when this share of samples is in it
+STYLE_REACHED = 0.8  # a style direction has reached its effect when its measure moves this many within-class sd both ways
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,7 @@ class CardSamples:
     images: torch.Tensor
     classes: torch.Tensor | None
     style: dict | None
+    within_sd: dict | None = None  # measure -> pooled sd of it within the samples' classes (what a style move is read in)
 
 
 @dataclass(frozen=True)
@@ -48,9 +53,13 @@ class ReportCard:
     target_share: tuple | None = None  # class targets: share of samples in that class
     random_kept: float | None = None  # a random direction's class kept at +-HEADLINE (mean over both signs)
     random_pixel_change: float | None = None
+    style_change_within: dict | None = None  # measure -> mean change in within-class sd (style targets read reach here)
+    random_kept_curve: tuple | None = None  # random directions' class kept at each of `strengths`, same samples
 
     def at(self, field: str, s: float):
         values = getattr(self, field)
+        if isinstance(values, dict):  # per-measure fields: this direction's target
+            values = values.get(self.target)
         return None if values is None or s not in self.strengths else values[self.strengths.index(s)]
 
     def reach(self) -> float | None:
@@ -62,9 +71,19 @@ class ReportCard:
             i = self.strengths.index(s)
             if self.target_share is not None and self.target_share[i] >= REACHED:
                 return s
-            if self.style_change and self.target in self.style_change and abs(self.style_change[self.target][i]) >= 1.0:
+            if self._style_reached(s):
                 return s
         return None
+
+    def _style_reached(self, s: float) -> bool:
+        """The target measure moved STYLE_REACHED within-class sd at +s and at -s (1 sd among all samples for cards
+        written before within-class changes were recorded)."""
+        within = self.style_change_within or {}
+        if self.target in within:
+            return all(self.at("style_change_within", x) is not None for x in (s, -s)) and min(
+                abs(within[self.target][self.strengths.index(x)]) for x in (s, -s)) >= STYLE_REACHED
+        change = self.style_change or {}
+        return self.target in change and abs(change[self.target][self.strengths.index(s)]) >= 1.0
 
     def span(self) -> float:
         """The slider range that covers where the effect happens: +-3 sd at least, reach + 1 where it is farther."""
@@ -75,7 +94,21 @@ class ReportCard:
 
     def summary(self) -> str:
         """One line for the slider: 'class kept 74% at ±2σ (random 77%) · ink +1.2 sd · mostly 4 → 9 (18%)'."""
-        return " · ".join(filter(None, [self._target_part(), self._class_part(), self._style_part(), self._pixel_part()]))
+        return " · ".join(filter(None, [self._target_part(), self._class_part(), self._style_part(), self._reach_part(),
+                                        self._pixel_part()]))
+
+    def _reach_part(self) -> str | None:
+        """Style targets: how far the measure moves, and how many classes stay, where the slider reaches the effect."""
+        reach = self.reach()
+        if not self.style_change_within or reach is None or self.class_kept is None:
+            return None
+        moved = [self.at("style_change_within", s) for s in (-reach, reach)]
+        kept = np.mean([self.at("class_kept", s) for s in (-reach, reach)])
+        text = (f"at ±{reach:g}σ: {self.target} {moved[0]:+.1f} / {moved[1]:+.1f} within-class sd, "
+                f"class kept {100 * kept:.0f}%")
+        if self.random_kept_curve is not None:
+            text += f" (random {100 * np.mean([self.at('random_kept_curve', s) for s in (-reach, reach)]):.0f}% there)"
+        return text
 
     def _class_part(self) -> str | None:
         if self.class_kept is None:
@@ -114,10 +147,11 @@ class ReportCard:
     @classmethod
     def from_dict(cls, d: dict) -> "ReportCard":
         tup = lambda v: None if v is None else tuple(tuple(x) if isinstance(x, list) else x for x in v)  # noqa: E731
-        fields = {k: tup(d[k]) if k in ("strengths", "pixel_change", "class_kept", "top_change", "target_share")
-                  else d[k] for k in d}
-        if fields.get("style_change") is not None:
-            fields["style_change"] = {k: tuple(v) for k, v in fields["style_change"].items()}
+        fields = {k: tup(d[k]) if k in ("strengths", "pixel_change", "class_kept", "top_change", "target_share",
+                                        "random_kept_curve") else d[k] for k in d}
+        for key in ("style_change", "style_change_within"):
+            if fields.get(key) is not None:
+                fields[key] = {k: tuple(v) for k, v in fields[key].items()}
         return cls(**fields)
 
 
@@ -128,7 +162,14 @@ def card_samples(G: torch.nn.Module, classifier=None, *, n: int = 200, seed: int
     images = generate(G, z)
     if classifier is None:
         return CardSamples(z, images, None, None)
-    return CardSamples(z, images, _classify(classifier, images), measure_style(images))
+    classes, style = _classify(classifier, images), measure_style(images)
+    return CardSamples(z, images, classes, style, {k: pooled_within_sd(v, classes) for k, v in style.items()})
+
+
+def pooled_within_sd(values: torch.Tensor, classes: torch.Tensor) -> float:
+    """sqrt of the mean variance of `values` inside each class with 3+ samples: the spread among digits of one kind."""
+    variances = [values[classes == c].var() for c in classes.unique() if (classes == c).sum() > 2]
+    return float(torch.stack(variances).mean().sqrt()) if variances else float(values.std())
 
 
 def _classify(classifier, images: torch.Tensor) -> torch.Tensor:
@@ -158,8 +199,10 @@ def _measure(G, classifier, base: CardSamples, vector: torch.Tensor, strengths: 
         out["class_kept"] = tuple(float((c == base.classes).float().mean()) for c in classes)
         out["top_change"] = tuple(_top_change(base.classes, c) for c in classes)
         style = measure_style(images.flatten(0, 1))
-        out["style_change"] = {k: tuple(float((v.view(len(strengths), n)[i] - base.style[k]).mean() / base.style[k].std())
-                                        for i in range(len(strengths))) for k, v in style.items()}
+        moved = {k: (v.view(len(strengths), n) - base.style[k]).mean(1) for k, v in style.items()}  # (S,) each
+        out["style_change"] = {k: tuple(float(x / base.style[k].std()) for x in v) for k, v in moved.items()}
+        if base.within_sd is not None:
+            out["style_change_within"] = {k: tuple(float(x / base.within_sd[k]) for x in v) for k, v in moved.items()}
     return out
 
 
@@ -175,6 +218,17 @@ def random_baseline(G, classifier, base: CardSamples, *, n_random: int = N_RANDO
     return (None if np.isnan(kept).any() else float(np.mean(kept))), float(np.mean(pixels))
 
 
+def random_curve(G, classifier, base: CardSamples, strengths: tuple, *, n_random: int = N_RANDOM,
+                 seed: int = 0) -> tuple | None:
+    """Random unit directions' class kept at every strength (S,), averaged: the fair baseline at a card's reach."""
+    if base.classes is None:
+        return None
+    gen = torch.Generator().manual_seed(seed)
+    vectors = [torch.nn.functional.normalize(torch.randn(base.z.shape[1], generator=gen), dim=0) for _ in range(n_random)]
+    kept = [_measure(G, classifier, base, v, strengths)["class_kept"] for v in vectors]
+    return tuple(float(x) for x in np.mean(kept, 0))
+
+
 def target_of(direction: Direction) -> tuple[str | None, str]:
     """(target, kind) read from a built-in direction's name: 'class 7' -> class, 'thickness (ink)' -> ink."""
     from .directions import STYLE_NAMES
@@ -187,8 +241,10 @@ def target_of(direction: Direction) -> tuple[str | None, str]:
     return None, "other"
 
 
-def report_card(G, classifier, base: CardSamples, direction: Direction, *, baseline: tuple | None = None) -> ReportCard:
-    """The card of one direction on `base` (see the module docstring); `baseline` from random_baseline."""
+def report_card(G, classifier, base: CardSamples, direction: Direction, *, baseline: tuple | None = None,
+                curve: tuple | None = None) -> ReportCard:
+    """The card of one direction on `base` (see the module docstring); `baseline` from random_baseline, `curve`
+    from random_curve at the card's strengths (style targets)."""
     target, kind = target_of(direction)
     strengths = STRENGTHS[kind] if base.classes is not None else STRENGTHS["other"]
     m = _measure(G, classifier, base, direction.sigma * direction.vector.float(), strengths)
@@ -200,14 +256,19 @@ def report_card(G, classifier, base: CardSamples, direction: Direction, *, basel
     return ReportCard(name=direction.name, n=len(base.z), strengths=strengths, pixel_change=m["pixel_change"],
                       class_kept=m.get("class_kept"), top_change=m.get("top_change"), style_change=m.get("style_change"),
                       target=target if base.classes is not None else None, target_share=share,
-                      random_kept=kept, random_pixel_change=pixels)
+                      random_kept=kept, random_pixel_change=pixels,
+                      style_change_within=m.get("style_change_within") if kind == "style" else None,
+                      random_kept_curve=curve if kind == "style" else None)
 
 
 def report_cards(G, classifier, directions: list[Direction], *, n: int = 200, seed: int = CARD_SEED) -> list[ReportCard]:
     """Cards for several directions on one set of held-out samples, with the random baseline measured once."""
     base = card_samples(G, classifier, n=n, seed=seed)
     baseline = random_baseline(G, classifier, base)
-    return [report_card(G, classifier, base, d, baseline=baseline) for d in directions]
+    curve = None
+    if any(target_of(d)[1] == "style" for d in directions):
+        curve = random_curve(G, classifier, base, STRENGTHS["style"])
+    return [report_card(G, classifier, base, d, baseline=baseline, curve=curve) for d in directions]
 
 
 def with_spans(directions: list[Direction], cards: list[ReportCard]) -> list[Direction]:

@@ -163,6 +163,8 @@ def test_sliders_carry_report_cards_ranges_that_reach_and_directions_files():
     assert {"thickness (ink)", "slant", "width"} <= set(labels)  # the built-in style directions, on a digit model
     cards = [c.value for c in at.caption if c.value.startswith("class kept")]
     assert len(cards) == 9 and all("a random direction keeps" in c for c in cards)  # 6 PCA + 3 style
+    assert labels["slant"].max >= 5.0 and labels["width"].max >= 6.0  # style sliders reach 0.8 within-class sd
+    assert sum("within-class sd" in c and "random" in c and "there" in c for c in cards) == 3  # the reach, vs random
     at.toggle(key="use_classes").set_value(True).run()
     assert_clean(at)
     seven = next(s for s in at.slider if s.label == "class 7")

@@ -41,3 +41,23 @@ def test_a_model_without_classifier_gets_pixel_change_only(tiny_checkpoint):
     card = R.report_cards(G, None, [Direction("z0", torch.eye(8)[0])], n=16)[0]
     assert card.class_kept is None and card.style_change is None and card.span() == 3.0
     assert card.summary().startswith("pixels move")
+
+
+def test_a_style_card_reaches_where_its_measure_moves_enough_within_classes_both_ways():
+    strengths = (-6.0, -5.0, -4.0, -2.0, 2.0, 4.0, 5.0, 6.0)
+    within = (-1.1, -0.9, -0.7, -0.3, 0.4, 0.85, 0.95, 1.1)  # +4 alone is past the bar: both signs must be
+    card = R.ReportCard(name="slant", n=10, strengths=strengths, pixel_change=(0.1,) * 8, class_kept=(0.7,) * 8,
+                        style_change={"slant": within}, target="slant", style_change_within={"slant": within},
+                        random_kept_curve=(0.5,) * 8)
+    assert card.reach() == 5.0 and card.span() == 6.0
+    assert "at ±5σ: slant -0.9 / +0.9 within-class sd, class kept 70% (random 50% there)" in card.summary()
+    assert R.ReportCard.from_dict(card.as_dict()) == card
+    short = R.ReportCard(name="slant", n=10, strengths=strengths, pixel_change=(0.1,) * 8, target="slant",
+                         style_change={"slant": (0.1,) * 8}, style_change_within={"slant": (0.1,) * 8})
+    assert short.reach() is None and short.span() == 6.0  # never reached: the slider still offers every measured strength
+
+
+def test_within_class_sd_is_the_spread_inside_each_class_not_between_them():
+    values = torch.tensor([0.0, 1.0, 2.0, 10.0, 11.0, 12.0])  # two classes far apart, each with sd 1
+    classes = torch.tensor([0, 0, 0, 1, 1, 1])
+    assert abs(R.pooled_within_sd(values, classes) - 1.0) < 1e-6 and float(values.std()) > 5

@@ -133,7 +133,9 @@ STICKY = ("<style>@media (min-width: 640px) { [data-testid='stColumn']:has(.st-k
 
 CARD_HELP = ("Measured on 200 held-out samples: the share whose digit (the classifier's top guess) is unchanged at "
              "±2σ, beside random unit directions on the same samples; the commonest class change; how far ink, slant "
-             "and width move, in standard deviations of that measure among the samples; mean |pixel change| on a 0-1 scale.")
+             "and width move, in standard deviations of that measure among the samples (style directions also in sd "
+             "within the samples' digit, at the strength where the slider reaches the effect, beside random directions "
+             "at that strength); mean |pixel change| on a 0-1 scale.")
 
 
 def direction_sources(model, mid: str) -> list:
@@ -146,8 +148,9 @@ def direction_sources(model, mid: str) -> list:
     k = c1.slider("PCA directions (GANSpace)", 0, 12, 6, key="n_pca")
     k_sefa = c2.slider("SeFa directions", 0, 8, 0, key="n_sefa", help="Closed form: eigenvectors of G's first-layer weight")
     use_style = c3.toggle("Style", value=digits, key="use_style", disabled=not digits,
-                          help="Thickness (ink), slant and width: InterFaceGAN boundaries in z fitted on measured "
-                               "samples, with the class boundaries projected out so the digit stays." if digits else
+                          help="Thickness (ink), slant and width: each moves its measured attribute along what the "
+                               "digit classifier is least sensitive to; the slider reaches where its card says the "
+                               "attribute has moved 0.8 within-class sd both ways." if digits else
                                "Needs a digit model (one channel, trained on MNIST) to measure its samples.")
     use_classes = c4.toggle("Classes", key="use_classes", disabled=not digits,
                             help="One slider per digit: the normal of its boundary in z (logistic regression on the "
