@@ -130,7 +130,9 @@ def overlay(images: torch.Tensor, maps: torch.Tensor) -> torch.Tensor:
 
 def effect_classifier(config):
     """The digit classifier for digit models (one channel, trained on a digit set), else None: rank on pixels."""
-    if config.channels == 1 and config.dataset in ("mnist", "digits", "torchvision-mnist"):
+    from .data import is_digit_model
+
+    if is_digit_model(config):
         from .metrics import load_classifier
 
         return load_classifier()

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import torch
 
+from .data import is_digit_model
 from .errors import ConfigError
 from .latent import generate, sample_z
 from .truncation import truncated
@@ -97,7 +98,7 @@ def feature_space(model, data):
     from .features import d_features
     from .metrics import load_classifier
 
-    if model.config.channels == 1 and data.name in ("mnist", "digits", "torchvision-mnist"):
+    if is_digit_model(model.config, data.name):
         clf = load_classifier()
 
         def classifier(images):

@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .data import is_digit_model
 from .errors import CheckpointError
 from .features import d_features
 from .latent import generate, sample_z
@@ -140,7 +141,7 @@ def evaluate(model, data, *, n: int = 5000, seed: int = 0, classifier_path: str 
 
     fake = generate(truncated(model.G, truncation), sample_z(n, model.config.nz, seed=seed))
     half = len(real) // 2
-    digits = model.config.channels == 1 and data.name in ("mnist", "digits", "torchvision-mnist")
+    digits = is_digit_model(model.config, data.name)
     if digits:
         clf = load_classifier(classifier_path)
         fn, width, space = clf.features, clf.num_features, "digit classifier"

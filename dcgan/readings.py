@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-DIGIT_DATA = ("mnist", "digits", "torchvision-mnist")
+from .data import is_digit_model
 
 VERDICT_HELP = ("realness: the share of real training images that look less real than this one, judged from D "
                 "alone (its logit, and how close D's features come to real images'). A typical real image gets "
@@ -89,4 +89,4 @@ class DigitReader:
 
 def applies(config, data_name: str) -> bool:
     """Whether the digit reading fits: a one-channel model compared with a digit data set."""
-    return config.channels == 1 and data_name in DIGIT_DATA
+    return is_digit_model(config, data_name)
