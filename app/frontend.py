@@ -39,8 +39,10 @@ def unexpected(err: BaseException) -> str:
 
 def load_failed(name: str, err: BaseException) -> str:
     """The line for a file that could not be loaded, naming it once (the library's message often starts with it)."""
-    line = one_line(err, limit=1000)
-    return f"Could not load {name}: {line.removeprefix(f'{name}: ')}"
+    line = one_line(err, limit=1000).removeprefix(f"{name}: ")
+    if line.startswith(f"{name} "):  # "x.npy is not a z vector" -> "the file is not a z vector"
+        line = "the file" + line[len(name):]
+    return f"Could not load {name}: {line}"
 
 
 # -- models and directions, loaded once per file version ---------------------------------------------------------

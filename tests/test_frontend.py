@@ -67,6 +67,9 @@ def test_one_line_and_a_failed_load_names_the_file_once():
     assert frontend.one_line(ValueError("x" * 500)) == "x" * 300
     line = frontend.load_failed("junk.pt", ValueError("junk.pt: not a PyTorch checkpoint"))
     assert line == "Could not load junk.pt: not a PyTorch checkpoint"
+    line = frontend.load_failed("z.npy", ValueError("z.npy is not a z vector: expected a .npy array"))
+    assert line == "Could not load z.npy: the file is not a z vector: expected a .npy array"
+    assert frontend.load_failed("a", ValueError("not a checkpoint")) == "Could not load a: not a checkpoint"
 
 
 def test_an_unexpected_error_is_one_line_for_the_user_and_a_full_traceback_in_the_log(caplog):

@@ -2,7 +2,7 @@
 import pandas as pd
 import streamlit as st
 
-from app import core
+from app import core, uploads
 from dcgan.latent import generate, sample_z
 from dcgan.summary import architecture
 from dcgan.train import fixed_noise
@@ -11,26 +11,28 @@ from dcgan.verdict import verdict_report
 
 def _on_upload() -> None:
     """Runs before the script reruns, so it may switch the sidebar's model picker to the new file."""
-    files = st.session_state.get("ckpt_upload") or []
+    files = uploads.current("ckpt_upload") or []
     seen = st.session_state.setdefault("upload_seen", set())
     new = [f for f in files if f.file_id not in seen]
     if not new:  # a file was removed from the list: nothing to load
         return
     seen.update(f.file_id for f in new)
     added, errors = core.save_uploads(new)
-    st.session_state["upload_errors"] = errors
+    if errors:  # the box empties (a file that loaded is in the sidebar's model picker already)
+        uploads.refuse("ckpt_upload", errors)
+    else:
+        uploads.accept("ckpt_upload")
     if added:
         st.session_state["model_key"] = added[-1]
 
 
 def upload_box() -> None:
     st.file_uploader("Upload a checkpoint (.pt, .pth, .safetensors)", type=["pt", "pth", "safetensors"],
-                     accept_multiple_files=True, key="ckpt_upload", on_change=_on_upload,
+                     accept_multiple_files=True, key=uploads.key("ckpt_upload"), on_change=_on_upload,
                      help="This project's files and exports, or pytorch/examples' netG_epoch_N.pth (add its "
                           "netD_epoch_N.pth in the same upload to get D too). Files are read as weights only: "
                           "nothing in them can run. Uploads stay in this browser session.")
-    for message in st.session_state.get("upload_errors", []):
-        st.error(message, icon=":material/error:")
+    uploads.show_errors("ckpt_upload")
 
 
 def samples(model) -> None:

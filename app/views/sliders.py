@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 import torch
 
-from app import core, live_view
+from app import core, live_view, uploads
 from app import direction_cards as cards_
 from app.common import read_z, z_to_json, z_to_npy
 from dcgan import latent as L
@@ -48,14 +48,14 @@ def picker(model, mid: str) -> None:
 
 def _on_z_upload(mid: str, nz: int) -> None:
     """A widget callback, so it may reset the sliders before they are drawn again."""
-    upload = st.session_state.get("z_upload")
-    st.session_state.pop("z_upload_error", None)
+    upload = uploads.current("z_upload")
+    uploads.accept("z_upload")
     if upload is None:
         return
     try:
         core.set_slider_start(mid, read_z(upload.name, upload.getvalue(), nz)[0])
     except core.DcganError as err:
-        st.session_state["z_upload_error"] = str(err)
+        uploads.refuse("z_upload", [uploads.failed(upload.name, err)])
 
 
 def z_io(model, mid: str, z: torch.Tensor) -> None:
@@ -65,10 +65,9 @@ def z_io(model, mid: str, z: torch.Tensor) -> None:
                        on_click="ignore")
     c2.download_button("Copy z (JSON)", z_to_json(z), "z.json", mime="application/json", key="dl_json",
                        icon=":material/download:", on_click="ignore")
-    st.file_uploader("Load a z you saved (.npy or .json)", type=["npy", "json"], key="z_upload",
+    st.file_uploader("Load a z you saved (.npy or .json)", type=["npy", "json"], key=uploads.key("z_upload"),
                      on_change=_on_z_upload, args=(mid, model.config.nz))
-    if "z_upload_error" in st.session_state:
-        st.error(st.session_state["z_upload_error"], icon=":material/error:")
+    uploads.show_errors("z_upload")
 
 
 def randomise(mid: str, nz: int) -> None:
@@ -198,20 +197,20 @@ def directions_io(model, mid: str, directions: list) -> None:
         st.download_button("Save these directions", data, "directions.npz", key="dl_directions", disabled=not directions,
                            icon=":material/download:", on_click="ignore")
         st.file_uploader("Load directions (from this page or python -m dcgan directions)", type=["npz"],
-                         key="directions_upload", on_change=_on_directions_upload, args=(model.config.nz,))
-        if "directions_upload_error" in st.session_state:
-            st.error(st.session_state["directions_upload_error"], icon=":material/error:")
+                         key=uploads.key("directions_upload"), on_change=_on_directions_upload,
+                         args=(model.config.nz,))
+        uploads.show_errors("directions_upload")
 
 
 def _on_directions_upload(nz: int) -> None:
-    upload = st.session_state.get("directions_upload")
-    st.session_state.pop("directions_upload_error", None)
+    upload = uploads.current("directions_upload")
+    uploads.accept("directions_upload")
     if upload is None:
         return
     try:
         loaded, _, _ = read_directions(upload.getvalue(), nz=nz, name=upload.name)
     except core.DcganError as err:
-        st.session_state["directions_upload_error"] = str(err)
+        uploads.refuse("directions_upload", [uploads.failed(upload.name, err)])
         return
     for d in loaded:
         core.add_user_direction(d)

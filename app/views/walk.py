@@ -62,7 +62,7 @@ def extra_keyframes(model) -> tuple[list[torch.Tensor], list[torch.Tensor], list
         try:
             zs = read_z(upload.name, upload.getvalue(), model.config.nz)
         except core.DcganError as err:
-            st.error(str(err), icon=":material/error:")
+            st.error(core.frontend.load_failed(upload.name, err), icon=":material/error:")
             continue
         after += [torch.from_numpy(z) for z in zs]
         after_names += [upload.name if len(zs) == 1 else f"{upload.name}[{i}]" for i in range(len(zs))]
