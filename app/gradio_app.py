@@ -198,9 +198,10 @@ def slide(path: str, seed: float, *strengths: float) -> tuple[np.ndarray, str]:
 
 
 def filters(path: str, method: str, layer: str, count: float, steps: float, suppress: bool, source: str,
-            progress=gr.Progress()) -> tuple[np.ndarray, str]:
-    """Channels 0..count-1 of a D layer, one row each: the optimised image, the suppressing one (if asked), then the
-    real images that excite the channel most and least (dcgan.channel_report, as on the Streamlit page)."""
+            progress=gr.Progress()) -> tuple[list[tuple[np.ndarray, str]], str]:
+    """Channels 0..count-1 of a D layer, one gallery row each, captioned with its channel and figures: the optimised
+    image, the suppressing one (if asked), then the real images that excite the channel most and least
+    (dcgan.channel_report, as on the Streamlit page)."""
     from dcgan.channel_report import METHODS, PIXELS, explain_channels, report_rows, summary_lines
     from dcgan.filters import FilterSettings
     from dcgan.latent_filters import LatentSettings
@@ -218,15 +219,14 @@ def filters(path: str, method: str, layer: str, count: float, steps: float, supp
                                     progress=lambda stage, i, n: progress((i, n), desc=stage.capitalize()))
 
         report = _cached(("filters", *_version(path), method, layer, int(count), int(steps), bool(suppress), source), compute)
-        images, width = report_rows(report, pool)
-        picture = upscale(grid(images, nrow=width, padding=2), frontend.thumb_scale(model.config))
+        images, width = report_rows(report, pool)  # (channels * width, ch, H, W): one row per channel
+        rows = [upscale(grid(images[n * width:(n + 1) * width], nrow=width, padding=2), frontend.thumb_scale(model.config))
+                for n in range(len(report.channels))]
+        captions = [f"{frontend.channel_label(report, n)} · {frontend.channel_figures(report, n)}" for n in range(len(rows))]
         lines = [f"**{method}**: {METHODS[method]}", *summary_lines(report)]
         if method == PIXELS:
             lines.append("Pixel-space images are superstimuli: read them as texture, not as pictures of the data.")
-        rows = [f"| {n + 1} | {frontend.channel_label(report, n)} | {frontend.channel_figures(report, n)} |"
-                for n in range(len(report.channels))]
-        table = "\n".join(["| row | channel | activation reached |", "| --- | --- | --- |", *rows])
-        return picture, "\n\n".join([*lines, table])
+        return list(zip(rows, captions)), "\n\n".join(lines)
 
 
 def dissect(path: str, layer: str, top: float) -> tuple[np.ndarray, str]:
@@ -415,8 +415,8 @@ def _filters_tab(checkpoint: gr.State, model: dcgan.Model) -> tuple[gr.Dropdown,
     with gr.Row():
         run = gr.Button("Run", variant="primary")
         stop = gr.Button("Stop")
-    out = gr.Image(label="Per channel: optimised image · (suppressing) · most exciting real · least exciting real",
-                   type="numpy", format="png", elem_id="filters-image")
+    out = gr.Gallery(label="Per channel: optimised image · (suppressing) · 5 most exciting real · 5 least exciting real",
+                     columns=1, height="auto", object_fit="contain", format="png", elem_id="filters-image")
     figures = gr.Markdown(elem_id="filters-figures")
     event = run.click(filters, [checkpoint, method, layer, count, steps, suppress, source], [out, figures],
                       api_visibility="private")
