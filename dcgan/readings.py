@@ -30,10 +30,16 @@ def verdict_help(model) -> str:
             f"{verdict.auc_generated:.2f} (1 = always told apart, 0.5 = chance).")
 
 
+NO_VERDICT = "no verdict (no D, or no real data to calibrate on)"
+# Short forms of caption phrases, for cells too narrow for the long ones (thumbnails); each page's text or help
+# says what they stand for.
+SHORT_FORMS = (("nearest training ", "nearest "), (NO_VERDICT, "no verdict"))
+
+
 def verdict_caption(score: float) -> str:
     """The verdict as a short caption: 'realness 0.62', or why there is none."""
     if score is None or np.isnan(score):
-        return "no verdict (no D, or no real data to calibrate on)"
+        return NO_VERDICT
     return f"realness {score:.2f}"
 
 

@@ -66,7 +66,7 @@ def test_model_page_shows_samples_with_scores_and_reacts_to_the_seed():
     at = open_page()
     sample_captions = [c for c in captions(at) if c.startswith("realness ")]
     assert len(sample_captions) == 16  # the verdict under every sample, then the digit reading
-    assert all(" · reads " in c and "nearest training" in c for c in sample_captions)
+    assert all(" · reads " in c and " · nearest " in c for c in sample_captions)  # "nearest (training)": 96 px cells
     assert all(0 <= float(c.split()[1]) <= 1 for c in sample_captions)
     assert len(at.dataframe) == 2  # G and D layer tables
     assert at.sidebar.selectbox(key="model_key").value == "mnist-32 (bundled)"

@@ -123,6 +123,11 @@ def test_captions_keep_short_phrases_on_one_line():
     assert " " not in shown.replace(" · ", "")  # the only places a line may break are between phrases
     long = "the same 16 z at epoch 1 (epoch_001.pt)"
     assert frontend.keep_phrases(long) == long  # a long phrase wraps as text does
+    thumb = frontend.keep_phrases("-2σ · realness 0.08 · reads 5 (100%) · nearest training 0.30", 96)
+    assert thumb.split(" · ") == ["-2σ", "realness\u00a00.08", "reads\u00a05\u00a0(100%)", "nearest\u00a00.30"]
+    assert all(len(p) * frontend.CHAR_PX <= 96 for p in thumb.split(" · "))  # each phrase fits a 96 px cell
+    assert frontend.keep_phrases("nearest training 0.30", 256) == "nearest\u00a0training\u00a00.30"  # room: kept
+    assert frontend.keep_phrases(frontend.verdict_caption(float("nan")), 96) == "no\u00a0verdict"
 
 
 def test_display_scales_and_the_square_grid():

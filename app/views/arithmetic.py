@@ -41,7 +41,7 @@ def example(model, mid: str, seed: int):
                 f"B those with least, C the {c_class}s with least, out of {N_POOL} samples.")
     images, captions = core.render(model, samples.z[sum(groups, [])])
     core.show_images(images, [f"{g} · {c}" for g, c in zip(["A"] * 4 + ["B"] * 4 + ["C"] * 4, captions)],
-                     per_row=12, scale=max(1, core.thumb_scale(model.config) // 2 + 1))
+                     per_row=4, scale=max(1, core.thumb_scale(model.config) // 2 + 1))  # rows A, B, C: room to read
     return [samples.z[g] for g in groups]
 
 
@@ -50,7 +50,7 @@ def chosen(model, seed: int, *, c_given: bool = False):
     z = L.sample_z(N_SAMPLES, model.config.nz, seed=int(seed))  # truncation is in model.G (main)
     images, captions = core.render(model, z)
     core.show_images(images, [f"#{i + 1} · {c}" for i, c in enumerate(captions)],
-                     per_row=12, scale=max(1, core.thumb_scale(model.config) // 2 + 1))
+                     per_row=8, scale=max(1, core.thumb_scale(model.config) // 2 + 1))
     numbers = list(range(1, N_SAMPLES + 1))
     c1, c2, c3 = st.columns(3)
     a = c1.multiselect("A", numbers, key="arith_a", help="Samples that share a concept (same digit, one style)")

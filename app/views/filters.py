@@ -43,19 +43,23 @@ def run(model, options: dict) -> dict:
     return {"report": report, "pool": pool}
 
 
+WIDE = 2.0  # the optimised image's column: room for its two-line caption ('1.28× best random' on one line)
+
+
 def _columns(r) -> list:
     k, low = r.images.shape[1], r.suppressing is not None
-    return st.columns([1.4] * k + [1.4] * low + [0.3] + [1] * N_REAL + [0.3] + [1] * N_REAL)
+    return st.columns([WIDE] * k + [WIDE] * low + [0.3] + [1] * N_REAL + [0.3] + [1] * N_REAL)
 
 
 def header(r) -> None:
-    """Column titles once above the rows."""
-    cols, k, low = _columns(r), r.images.shape[1], r.suppressing is not None
+    """Column titles once above the rows, each over its whole group of columns (a title never wraps in one)."""
+    k, low = r.images.shape[1], r.suppressing is not None
+    cols = st.columns([WIDE * k] + [WIDE] * low + [0.3, N_REAL, 0.3, N_REAL])
     cols[0].markdown(f"**{r.method}**")
     if low:
-        cols[k].markdown("**suppresses**")
-    cols[k + low + 1].markdown("**real, exciting it most**")
-    cols[k + low + N_REAL + 2].markdown("**real, exciting it least**")
+        cols[1].markdown("**suppresses**")
+    cols[low + 2].markdown("**real, exciting it most**")
+    cols[low + 4].markdown("**real, exciting it least**")
 
 
 def show_channel(result: dict, n: int, scale: int) -> None:
@@ -73,7 +77,8 @@ def show_channel(result: dict, n: int, scale: int) -> None:
                                 (k + low + N_REAL + 2, r.bottom_real[n], r.bottom_real_values[n])):
         for j, (i, v) in enumerate(zip(core.to_uint8(pool[idx]), values)):
             core.show_image(i, f"{v:.3g}", scale=scale, container=cols[offset + j])
-    cols[0].caption(frontend.channel_figures(r, n))
+    figures = frontend.channel_figures(r, n).split(", ")  # one figure a line, each kept whole
+    cols[0].caption("  \n".join(frontend.keep_phrases(line) for line in figures))
 
 
 def main() -> None:

@@ -38,7 +38,7 @@ def sample_keyframes(model) -> tuple[list[torch.Tensor], list[str]]:
     with st.expander("Samples", expanded=True):
         images, captions = core.render(model, z)
         core.show_images(images, [f"#{i + 1} · {c}" for i, c in enumerate(captions)],
-                         per_row=N_SAMPLES, scale=max(1, core.thumb_scale(model.config) // 2 + 1))
+                         per_row=N_SAMPLES // 2, scale=max(1, core.thumb_scale(model.config) // 2 + 1))
     return [z[i - 1] for i in picked], [f"#{i}" for i in picked]
 
 
@@ -131,7 +131,7 @@ def main() -> None:
     st.markdown(f"**Frame strip** ({len(frames)} frames, every {max(1, round(len(frames) / 10))}th shown)")
     shown = np.linspace(0, len(frames) - 1, min(10, len(frames))).round().astype(int)
     core.show_images(frames[shown], [f"frame {i} · {captions[i]}" for i in shown],
-                     per_row=len(shown), scale=core.thumb_scale(model.config))
+                     per_row=min(len(shown), 5), scale=core.thumb_scale(model.config))
     scale = core.display_size(model.config)
     left, right = st.columns([1, 2])
     with left:
