@@ -273,9 +273,11 @@ def show_image(image: np.ndarray, caption: str = "", *, scale: int = 4, containe
                     output_format="PNG")
 
 
-def show_images(images: np.ndarray, captions: list[str], *, per_row: int, scale: int) -> list:
-    """Images in rows of `per_row` columns, a caption under each; returns the column of each image."""
-    cols, width = [], (MAIN_PX - GAP_PX * (per_row - 1)) // per_row  # a caption's room: its column
+def show_images(images: np.ndarray, captions: list[str], *, per_row: int, scale: int, room: float = 1.0) -> list:
+    """Images in rows of `per_row` columns, a caption under each; returns the column of each image.
+
+    `room`: the share of the page's width the grid has (1/3 inside one of three columns)."""
+    cols, width = [], int(MAIN_PX * room - GAP_PX * (per_row - 1)) // per_row  # a caption's room: its column
     for start in range(0, len(images), per_row):
         row = st.columns(per_row)
         for j, i in enumerate(range(start, min(start + per_row, len(images)))):

@@ -40,8 +40,10 @@ def example(model, mid: str, seed: int):
                 f"A are the {len(groups[0])} samples the classifier calls a {a_class} (≥ 90% sure) with most {style}, "
                 f"B those with least, C the {c_class}s with least, out of {N_POOL} samples.")
     images, captions = core.render(model, samples.z[sum(groups, [])])
-    core.show_images(images, [f"{g} · {c}" for g, c in zip(["A"] * 4 + ["B"] * 4 + ["C"] * 4, captions)],
-                     per_row=4, scale=max(1, core.thumb_scale(model.config) // 2 + 1))  # rows A, B, C: room to read
+    for g, (name, col) in enumerate(zip("ABC", st.columns(3))):  # each group 2 x 2: room to read
+        with col:
+            core.show_images(images[4 * g:4 * g + 4], [f"{name} · {c}" for c in captions[4 * g:4 * g + 4]], per_row=2,
+                             scale=max(1, core.thumb_scale(model.config) // 2 + 1), room=1 / 3)
     return [samples.z[g] for g in groups]
 
 
