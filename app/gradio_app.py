@@ -452,6 +452,15 @@ def _umap_tab(checkpoint: gr.State, model: dcgan.Model) -> gr.Dropdown:
     return source
 
 
+# The Filters gallery: each channel's row at its own shape (not a square thumbnail), its caption under it, not on it
+CSS = """
+#filters-image .grid-container { grid-template-rows: none; grid-auto-rows: auto; }
+#filters-image .thumbnail-item { aspect-ratio: auto; height: auto; display: flex; flex-direction: column; }
+#filters-image .thumbnail-lg > img { height: auto; }
+#filters-image .caption-label { position: static; max-width: none; white-space: normal; border: none; }
+"""
+
+
 def build(default: Path = DEFAULT) -> gr.Blocks:
     """The whole page; `default` is the checkpoint every session starts with."""
     model = model_at(str(default))
@@ -498,7 +507,8 @@ def main(argv: list[str] | None = None) -> None:
         demo = build(Path(args.checkpoint))
     except (DcganError, OSError) as err:
         sys.exit(f"error: {frontend.one_line(err, limit=1000)}")
-    demo.launch(server_name=args.host, server_port=args.port, share=False, show_error=True, max_file_size="200mb")
+    demo.launch(server_name=args.host, server_port=args.port, share=False, show_error=True, max_file_size="200mb",
+                css=CSS)
 
 
 if __name__ == "__main__":
