@@ -415,7 +415,7 @@ def add_user_direction(direction) -> str:
 
 
 # -- truncation (issue 15): one control, shown in the sidebar of every page that draws samples ---------------------
-TRUNCATIONS = ["0.25", "0.4", "0.5", "0.6", "0.75", "0.9", "none"]  # tight ... none; T of dcgan.truncation
+TRUNCATIONS = frontend.TRUNCATIONS
 
 
 def _keep_truncation() -> None:
@@ -432,9 +432,7 @@ def truncation_control() -> float | None:
         state["_truncation"] = state["truncation"]
         st.sidebar.select_slider(
             "Truncation", TRUNCATIONS, key="_truncation", on_change=_keep_truncation,
-            help="The truncation trick, StyleGAN's way: G's 8x8 features h become h_mean + T (h - h_mean). Smaller T "
-                 "gives more typical, less varied samples (higher precision, lower recall: the Timeline page's "
-                 "Truncation tab measures it). Applies to every sample, slider, walk and arithmetic result drawn.")
+            help=frontend.TRUNCATION_HELP + " Applies to every sample, slider, walk and arithmetic result drawn.")
     except st.errors.StreamlitAPIException:  # already drawn in this run
         pass
     return truncation()
@@ -442,18 +440,12 @@ def truncation_control() -> float | None:
 
 def truncation() -> float | None:
     """The truncation chosen in the sidebar (None = none)."""
-    value = st.session_state.get("truncation", "none")
-    return None if value == "none" else float(value)
+    return frontend.truncation_value(st.session_state.get("truncation", "none"))
 
 
 def truncated_model(model: dcgan.Model) -> dcgan.Model:
     """`model` with G truncated at the sidebar's T (dcgan.truncation), drawing the control; itself for none."""
-    import dataclasses
-
-    from dcgan.truncation import truncated
-
-    t = truncation_control()
-    return model if t is None else dataclasses.replace(model, G=truncated(model.G, t))
+    return frontend.truncated_model(model, truncation_control())
 
 
 # -- background jobs (issue 15): slow measurements run in a thread, the page polls their progress ------------------

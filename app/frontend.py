@@ -17,6 +17,7 @@ import torch
 
 import dcgan
 from dcgan.data import BUILTIN, model_default_data  # noqa: F401  (the built-in sets and each model's default)
+from dcgan.errors import ConfigError
 from dcgan.readings import SHORT_FORMS, image_captions, verdict_caption, verdict_help  # noqa: F401  (one wording)
 from dcgan.timeline import file_version
 
@@ -244,6 +245,28 @@ def channel_label(report, n: int) -> str:
 def channel_figures(report, n: int) -> str:
     """Row n's activation reached, against the top real example and the best random sample."""
     return f"{report.vs_top_real()[n]:.2f}× top real, {report.vs_best_random()[n]:.2f}× best random"
+
+
+# -- truncation (issue 15): one set of choices in both front ends ----------------------------------------------
+TRUNCATIONS = ("0.25", "0.4", "0.5", "0.6", "0.75", "0.9", "none")  # tight ... none: the T of dcgan.truncation
+TRUNCATION_HELP = (
+    "The truncation trick (dcgan.truncation): G's 8x8 features h move toward the nearest of 32 cluster centres, "
+    "h' = c + T (h - c). Smaller T gives more typical, less varied samples (higher precision, lower recall: the "
+    "Timeline page's Truncation tab measures it). The first use of each T builds its G (seconds), then it is kept.")
+
+
+def truncation_value(choice) -> float | None:
+    """The T of one of the offered choices ("none" -> None). Only those are accepted: each new T builds a G."""
+    if str(choice) not in TRUNCATIONS:
+        raise ConfigError(f"truncation must be one of {', '.join(TRUNCATIONS)}, got {choice!r}")
+    return None if str(choice) == "none" else float(choice)
+
+
+def truncated_model(model: dcgan.Model, t: float | None) -> dcgan.Model:
+    """`model` with G truncated at T (dcgan.truncation, cached per G and T); the model itself for None."""
+    from dcgan.truncation import truncated
+
+    return model if t is None else dataclasses.replace(model, G=truncated(model.G, t))
 
 
 # -- latent vectors ----------------------------------------------------------------------------------------------

@@ -41,7 +41,6 @@ OUT = Path(tempfile.mkdtemp(prefix="dcgan-gradio-"))  # walk GIFs; PNGs go throu
 atexit.register(shutil.rmtree, OUT, ignore_errors=True)  # nothing of ours is left after the server exits
 KEEP_FILES = 32  # walk GIFs and uploaded copies kept in OUT at once (oldest removed first)
 N_SLIDERS = 6
-NO_TRUNCATION = 3.0  # the truncation slider's top end means "sample from the full N(0, I)"
 MAX_SEED = 2**31 - 1
 
 
@@ -73,16 +72,15 @@ def _no_d(model: dcgan.Model, what: str) -> None:
 
 
 # -- endpoints and handlers -----------------------------------------------------------------------
-def generate(seed: float, truncation: float, n: float, path: str = str(DEFAULT)) -> np.ndarray:
-    """Endpoint /generate: a grid of n samples from one seed (truncation 3 = none), as a PNG.
+def generate(seed: float, truncation: str, n: float, path: str = str(DEFAULT)) -> np.ndarray:
+    """Endpoint /generate: a grid of n samples from one seed at a truncation of frontend.TRUNCATIONS, as a PNG.
 
     Each image is upscaled to 64 px (128 px when n is 1) so small models are readable.
     """
     with user_errors():
         _room_for_an_image()
-        model = model_at(path)
-        trunc = None if truncation >= NO_TRUNCATION else float(truncation)
-        z = L.sample_z(int(n), model.config.nz, seed=int(seed), truncation=trunc)
+        model = frontend.truncated_model(model_at(path), frontend.truncation_value(truncation))
+        z = L.sample_z(int(n), model.config.nz, seed=int(seed))
         return _picture(L.generate(model.G, z), target=128 if int(n) == 1 else 64)
 
 
@@ -353,8 +351,8 @@ def _drop_from_gradio_cache(file: Path) -> None:
 def _generate_tab(demo: gr.Blocks, checkpoint: gr.State) -> None:
     with gr.Row():
         seed = gr.Number(0, label="Seed", precision=0, minimum=0, maximum=MAX_SEED)
-        trunc = gr.Slider(0.2, NO_TRUNCATION, NO_TRUNCATION, step=0.1, label="Truncation (3 = none)",
-                          info="Resample z entries beyond this many standard deviations: lower = safer, less varied")
+        trunc = gr.Dropdown(list(frontend.TRUNCATIONS), value="none", label="Truncation",
+                            info=frontend.TRUNCATION_HELP)
         n = gr.Slider(1, 64, 16, step=1, label="Images")
     out = gr.Image(label="Samples", type="numpy", format="png", elem_id="generate-image")
     gr.Button("Generate", variant="primary").click(generate, [seed, trunc, n, checkpoint], out, api_name="generate")

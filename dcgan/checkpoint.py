@@ -270,8 +270,17 @@ def _from_project_dict(obj: dict, device) -> Model:
         config = from_dict(ModelConfig, obj["config"])
     except (ConfigError, TypeError, KeyError, AttributeError, ValueError) as err:
         raise CheckpointError(f"checkpoint config is invalid: {str(err)[:200]}") from None
-    meta = {k: v for k, v in obj.items() if k not in ("G", "D", "opt_G", "opt_D", "rng", "config")}
-    return build_model(config, obj.get("G"), obj.get("D"), meta, device)
+    meta = {k: v for k, v in obj.items() if k not in ("G", "G_ema", "D", "opt_G", "opt_D", "rng", "config")}
+    g_state = obj.get("G")
+    if obj.get("G_ema") is not None:  # a run with --ema-decay: the averaged G is the one to look at and export
+        g_state, meta["g_weights"] = obj["G_ema"], f"EMA of G's weights (decay {_ema_decay(obj)})"
+    return build_model(config, g_state, obj.get("D"), meta, device)
+
+
+def _ema_decay(obj: dict) -> str:
+    train_config = obj.get("train_config")
+    decay = train_config.get("ema_decay") if isinstance(train_config, dict) else None
+    return f"{decay:g}" if isinstance(decay, (int, float)) and not isinstance(decay, bool) else "unknown"
 
 
 def _from_bare_state(state: dict, path: Path, device) -> Model:

@@ -631,10 +631,12 @@ def cmd_landscape(args) -> int:
 
     from . import load
     from .dissect import effect_classifier
+    from .invert import busy_machine_threads
     from .landscape import grid_axis, landscape, plane_for
     from .landscape_plot import write_landscape_html
 
     grid_axis(args.grid, args.extent or 3.0)  # a bad grid fails before the model loads
+    busy_machine_threads()  # one thread on a loaded machine: the same numbers (checked), less time spinning
     model = load(args.checkpoint)
     if model.D is None:
         raise DcganError("this file has no discriminator, so it has no landscape: load a file with D")

@@ -120,6 +120,7 @@ class TrainConfig:
     ndf: int = 64
     loss: str = "bce"
     lr: float | None = None  # None: 2e-4, or 1e-4 for wgan-gp
+    lr_d: float | None = None  # D's own learning rate (two-timescale updates, Heusel et al. 2017); None: --lr
     beta1: float | None = None  # None: 0.5
     beta2: float | None = None  # None: 0.999, or 0.9 for wgan-gp
     n_critic: int | None = None  # None: 1, or 5 for wgan-gp
@@ -132,6 +133,8 @@ class TrainConfig:
     max_images: int = 0  # 0 = all
     log_every: int = 10
     fast: bool = True  # bf16 autocast where the hardware has it, and channels_last; --no-fast trains in plain fp32
+    ema_decay: float = 0.0  # keep an exponential moving average of G's weights (e.g. 0.999); 0 = off (the paper's)
+    init_from: str = ""  # start from this checkpoint's G and D weights (fresh optimisers); "" = random init
 
     def __post_init__(self):
         if self.loss not in LOSSES:
@@ -146,8 +149,10 @@ class TrainConfig:
     def recipe(self) -> dict:
         """The optimiser settings with loss-dependent defaults filled in."""
         wgan = self.loss == "wgan-gp"
+        lr = self.lr if self.lr is not None else (1e-4 if wgan else 2e-4)
         return {
-            "lr": self.lr if self.lr is not None else (1e-4 if wgan else 2e-4),
+            "lr": lr,
+            "lr_d": self.lr_d if self.lr_d is not None else lr,
             "betas": (
                 self.beta1 if self.beta1 is not None else 0.5,
                 self.beta2 if self.beta2 is not None else (0.9 if wgan else 0.999),
@@ -160,7 +165,8 @@ class TrainConfig:
 
 
 # (field, lowest, highest): every number a run takes, refused when outside (NaN is outside every range)
-TRAIN_RANGES = (("epochs", 1, 100_000), ("batch_size", 1, 4096), ("lr", 1e-8, 1.0), ("beta1", 0.0, 0.9999),
+TRAIN_RANGES = (("epochs", 1, 100_000), ("batch_size", 1, 4096), ("lr", 1e-8, 1.0), ("lr_d", 1e-8, 1.0),
+                ("ema_decay", 0.0, 0.99999), ("beta1", 0.0, 0.9999),
                 ("beta2", 0.0, 0.9999), ("n_critic", 1, 100), ("gp_lambda", 0.0, 1e4), ("seed", 0, 2**63 - 1),
                 ("save_every", 0, 100_000), ("max_images", 0, 10_000_000), ("log_every", 1, 100_000))
 

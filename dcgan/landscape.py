@@ -50,6 +50,11 @@ class Plane:
         d = z.reshape(-1, self.z0.numel()).float() - self.z0
         return torch.stack([d @ self.u, d @ self.v], 1).numpy()
 
+    def distance(self, z: torch.Tensor) -> np.ndarray:
+        """How far each z (N, nz) lies off the plane (N,): the length of what its projection leaves out."""
+        d = z.reshape(-1, self.z0.numel()).float() - self.z0
+        return (d - (d @ self.u)[:, None] * self.u - (d @ self.v)[:, None] * self.v).norm(dim=1).numpy()
+
 
 def _orthonormal(u: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     u = u.float() / u.float().norm().clamp_min(1e-12)
@@ -180,7 +185,7 @@ def grid_axis(grid: int, extent: float = EXTENT) -> np.ndarray:
     return np.linspace(-extent, extent, grid)
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def verdict_grid(model, z: torch.Tensor, *, batch_size: int = 300) -> tuple[np.ndarray, torch.Tensor]:
     """(verdict (N,), images (N, C, H, W)) for z (N, nz): one G and one D pass per batch, no graph."""
     _check_model(model)

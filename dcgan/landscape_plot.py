@@ -5,6 +5,7 @@ import numpy as np
 
 COLORBAR_TITLE = "verdict (share of real images that look less real)"
 ARROW_COLOUR = "#ff2d55"  # visible on every colour of Viridis
+PATH_COLOURS = ("white", "#00e5ff", "#ff9f1c")  # paths: none of them the arrows' red
 
 
 def _spacing(land) -> float:
@@ -68,9 +69,10 @@ def landscape_figure(land, *, paths: dict | None = None, points: dict | None = N
     fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line={"color": ARROW_COLOUR, "width": 2}, hoverinfo="skip",
                              name=f'"more real": d verdict / d(a, b), length ∝ |gradient| (capped at its {ARROW_CAP}th '
                                   'percentile)'))
-    for name, ab in (paths or {}).items():
-        ab = np.asarray(ab)
-        fig.add_trace(go.Scatter(x=ab[:, 0], y=ab[:, 1], mode="lines+markers", name=name, marker={"size": 5}))
+    for k, (name, ab) in enumerate((paths or {}).items()):
+        ab, colour = np.asarray(ab), PATH_COLOURS[k % len(PATH_COLOURS)]
+        fig.add_trace(go.Scatter(x=ab[:, 0], y=ab[:, 1], mode="lines+markers", name=name, line={"color": colour},
+                                 marker={"size": 5, "color": colour, "line": {"width": 1, "color": "black"}}))
     marks = {**land.plane.marks, **{k: v for k, v in (points or {}).items()}}
     for name, ab in marks.items():
         ab = np.asarray(ab, dtype=float).reshape(-1, 2)

@@ -5,7 +5,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torchvision.utils import make_grid
 
 from .errors import ConfigError
 
@@ -18,6 +17,8 @@ def to_uint8(images: torch.Tensor) -> np.ndarray:
 
 def grid(images: torch.Tensor, *, nrow: int = 8, padding: int = 2, pad_value: float = 1.0) -> np.ndarray:
     """A uint8 (H, W, C) grid of [-1, 1] images, via torchvision's make_grid."""
+    from torchvision.utils import make_grid  # imported here: torchvision costs ~1.5 s, and most commands never grid
+
     x = images.detach().float().cpu().clamp(-1, 1).add(1).div(2)
     g = make_grid(x, nrow=nrow, padding=padding, pad_value=pad_value)  # (3, H, W) in [0, 1]
     return g.mul(255).round().to(torch.uint8).permute(1, 2, 0).numpy()

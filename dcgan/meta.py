@@ -57,6 +57,7 @@ CHECKS = {  # key -> (test, what it must be)
     "epoch": (_count, "a whole number"), "step": (_count, "a whole number"), "n_images": (_count, "a whole number"),
     "version": (_count, "a whole number"), "dataset": (_text, "text"), "format": (_text, "text"),
     "source": (_text, "text"), "path": (_text, "text"), "labels": (_texts, "a list of text"),
+    "g_weights": (_text, "text"),
     "history": (_history, "columns of numbers of one length"), "verdict_log": (_verdict_log, "a list of epoch rows"),
     "verdict": (_verdict, "a verdict calibration"), "train_config": (_plain_dict, "a dict"),
 }

@@ -119,15 +119,16 @@ class StepMode:
         real, noise = self._batch()
         self.G.train(), self.D.train()
         self.D.requires_grad_(False)
-        fake = self.G(noise)
-        loss = losses.g_loss(self.model.config.loss, self.D(fake))
+        fake_logits = self.D(self.G(noise))  # (B,)
+        loss = losses.g_loss(self.model.config.loss, fake_logits)
         self.opt_G.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_G.step()
-        with _measuring(self.G, self.D):
-            after = losses.g_loss(self.model.config.loss, self.D(self.G(noise)))
-            gap = float(self.D(real).mean() - self.D(fake).mean())
-            gap_after = float(self.D(real).mean() - self.D(self.G(noise)).mean())
+        with _measuring(self.G, self.D):  # D did not change: its logits of real and of the old fakes still hold
+            moved = self.D(self.G(noise))  # (B,): the same z through the stepped G
+            real_mean = self.D(real).mean()
+            after = losses.g_loss(self.model.config.loss, moved)
+            gap, gap_after = float(real_mean - fake_logits.detach().mean()), float(real_mean - moved.mean())
         self.D.requires_grad_(True)
         return self._log("G", float(loss.detach()), float(after), gap, gap_after)
 

@@ -5,6 +5,7 @@ Nothing here knows about DCGAN layers; it trains whatever `models.build` returns
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 import warnings
 from pathlib import Path
@@ -73,9 +74,11 @@ class Trainer:
         self.scaler_D, self.scaler_G = (torch.amp.GradScaler(device.type, enabled=self.amp_dtype == torch.float16)
                                         for _ in range(2))
         # The fused Adam updates every tensor in one kernel: the same maths as the per-tensor loop, with less overhead.
-        adam = dict(lr=self.recipe["lr"], betas=self.recipe["betas"], fused=device.type in ("cpu", "cuda"))
-        self.opt_G = torch.optim.Adam(self.G.parameters(), **adam)
-        self.opt_D = torch.optim.Adam(self.D.parameters(), **adam)
+        adam = dict(betas=self.recipe["betas"], fused=device.type in ("cpu", "cuda"))
+        self.opt_G = torch.optim.Adam(self.G.parameters(), lr=self.recipe["lr"], **adam)
+        self.opt_D = torch.optim.Adam(self.D.parameters(), lr=self.recipe["lr_d"], **adam)
+        self.G_ema: torch.nn.Module | None = None  # the moving average of G's weights, when cfg.ema_decay > 0
+        self.reset_ema()
         self.gen = torch.Generator().manual_seed(cfg.seed)  # shuffles, z and penalty mixing: all on CPU
         self.images = data.images.to(device)  # uint8 on the device: decoded once, scaled per batch
         # What runs the forward passes whose gradients must be averaged across ranks (the nets themselves in one process).
@@ -89,12 +92,51 @@ class Trainer:
     def history(self) -> dict[str, list]:
         return self.log.history
 
+    @property
+    def G_shown(self) -> torch.nn.Module:
+        """The G the checkpoint loads as (the EMA copy when there is one): what grids and the verdict look at."""
+        return self.G if self.G_ema is None else self.G_ema
+
+    # -- the moving average of G's weights -------------------------------------------------------
+    def reset_ema(self) -> None:
+        """Start the EMA from G as it is now (after init, a warm start, or on resuming a file without one)."""
+        self.G_ema = None
+        if self.cfg.ema_decay > 0:
+            self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
+
+    @torch.no_grad()
+    def update_ema(self) -> None:
+        """ema <- decay * ema + (1 - decay) * G for every weight; BatchNorm's running statistics are copied from G."""
+        if self.G_ema is None:
+            return
+        ema, live = list(self.G_ema.parameters()), list(self.G.parameters())
+        torch._foreach_lerp_(ema, live, 1.0 - self.cfg.ema_decay)
+        for ema_buffer, buffer in zip(self.G_ema.buffers(), self.G.buffers()):
+            ema_buffer.copy_(buffer)
+
+    def warm_start(self, path: str | Path) -> None:
+        """Take G's and D's weights from a checkpoint of the same architecture; optimisers stay fresh."""
+        from .checkpoint import load
+
+        model = load(path)
+        model.require_d("--init-from")
+        keys = ("image_size", "channels", "nz", "ngf", "ndf", "loss")
+        theirs, ours = model.config.to_dict(), self.model_config.to_dict()
+        differ = [f"{k} {theirs[k]} vs {ours[k]}" for k in keys if theirs[k] != ours[k]]
+        if differ:
+            raise CheckpointError(f"--init-from {Path(path).name}: its model differs from this run's ("
+                                  + ", ".join(differ) + "): use the same --image-size, --nz, --ngf, --ndf and --loss")
+        self.G.load_state_dict(model.G.state_dict())
+        self.D.load_state_dict(model.D.state_dict())
+        self.reset_ema()
+
     # -- checkpointing -------------------------------------------------------------------
     def state(self) -> dict:
         """This run as last.pt holds it (the layout is dcgan.checkpoint's)."""
         return training_state(
             model_config=self.model_config, train_config=self.cfg.to_dict(),
-            nets={"G": _plain(self.G.state_dict()), "D": _plain(self.D.state_dict())},
+            nets={"G": _plain(self.G.state_dict()), "D": _plain(self.D.state_dict()),
+                  **({"G_ema": _plain(self.G_ema.state_dict())} if self.G_ema is not None else {})},
             optimisers={"opt_G": self.opt_G.state_dict(), "opt_D": self.opt_D.state_dict()},
             epoch=self.epoch, step=self.step, rng={"gen": self.gen.get_state(), "torch": torch.get_rng_state()},
             data=self.data, log=self.log.state(), verdict=self.verdict,
@@ -106,6 +148,9 @@ class Trainer:
         self.D.load_state_dict(state["D"])
         self.opt_G.load_state_dict(state["opt_G"])
         self.opt_D.load_state_dict(state["opt_D"])
+        self.reset_ema()  # a file without an EMA (or EMA newly turned on): start it from the restored G
+        if self.G_ema is not None and "G_ema" in state:
+            self.G_ema.load_state_dict(state["G_ema"])
         self._apply_recipe(state.get("train_config") or {})
         self.gen.set_state(state["rng"]["gen"])
         torch.set_rng_state(state["rng"]["torch"])
@@ -123,10 +168,11 @@ class Trainer:
         except (TypeError, ValueError):
             return  # a file from an older version: nothing to compare with
         now = {**self.cfg.to_dict(), **self.recipe}
-        changed = [k for k in ("lr", "betas", "n_critic", "gp_lambda", "batch_size") if before.get(k) != now.get(k)]
-        for opt in (self.opt_G, self.opt_D):
+        keys = ("lr", "lr_d", "betas", "n_critic", "gp_lambda", "batch_size", "ema_decay")
+        changed = [k for k in keys if before.get(k) != now.get(k)]
+        for opt, lr in ((self.opt_G, self.recipe["lr"]), (self.opt_D, self.recipe["lr_d"])):
             for group in opt.param_groups:
-                group["lr"], group["betas"] = self.recipe["lr"], self.recipe["betas"]
+                group["lr"], group["betas"] = lr, self.recipe["betas"]
         if changed:
             warnings.warn("resuming with changed settings, applied from now on: " + ", ".join(
                 f"{k} {before.get(k)} -> {now.get(k)}" for k in changed), stacklevel=2)
@@ -189,6 +235,7 @@ class Trainer:
                 loss_g = losses.g_loss(kind, self.D(fake).float())
             self._optimise(self.opt_G, self.scaler_G, loss_g)
             self.D.requires_grad_(True)
+            self.update_ema()
         return torch.stack([loss_d.detach(), loss_g.detach(), losses.score(kind, real_logits.detach()),
                             losses.score(kind, fake_logits.detach()), torch.tensor(float(update_g), device=self.device)])
 
@@ -265,7 +312,7 @@ class Trainer:
         self.G.eval(), self.D.eval()
         try:
             verdict = fit_verdict(self.D, real, bank_size=n // 2)
-            scores = verdict.score(self.D, self.G(noise).float())
+            scores = verdict.score(self.D, self.G_shown(noise).float())
             real_scores = verdict.score(self.D, real[n // 2:])
         finally:
             self.G.train(), self.D.train()
@@ -280,7 +327,7 @@ class Trainer:
 
         if len(self.data) < 40:
             return None
-        model = build_model(self.model_config, _plain(self.G.state_dict()), _plain(self.D.state_dict()))
+        model = build_model(self.model_config, _plain(self.G_shown.state_dict()), _plain(self.D.state_dict()))
         generated = generate(model.G, sample_z(500, self.cfg.nz, seed=self.cfg.seed + 1))
         # Up to FINAL_VERDICT_IMAGES: a bank of 1,500 and as many to calibrate on (~10 s at 64x64 on 2 cores)
         subset = torch.randperm(len(self.data), generator=torch.Generator().manual_seed(0))[:FINAL_VERDICT_IMAGES].sort().values
@@ -292,7 +339,7 @@ class Trainer:
     def write_samples(self, noise: torch.Tensor) -> Path:
         """Save the fixed-noise grid for this epoch as DIR/samples/epoch_NNN.png (G in eval mode)."""
         self.G.eval()
-        images = self.G(noise)
+        images = self.G_shown(noise)
         self.G.train()
         return save_png(grid(images), self.out / "samples" / f"epoch_{self.epoch:03d}.png")
 
@@ -312,6 +359,8 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True) -> P
         trainer = Trainer(cfg, data, device=device, world=world)
         if resume:
             trainer.restore(last)
+        elif cfg.init_from:
+            trainer.warm_start(cfg.init_from)
         return trainer.run(progress=progress)
     finally:
         distributed.stop(world)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import weakref
+from collections import OrderedDict
 
 import torch
 from torch import nn
@@ -29,8 +30,9 @@ LAYER = 2  # truncate after G's second hidden stage (the 8x8 map), or its last o
 CLUSTERS = 32  # centres the features are pulled toward (about three per digit class on MNIST)
 REFERENCE_Z = 4000  # z whose features give the centres and the re-estimated BatchNorm statistics
 REFERENCE_SEED = 20191904  # fixed: the same truncated G in every process
+KEEP_PER_G = 8  # truncated copies kept per G (each is a full copy of G), the least recently used dropped first
 _CENTRES: "weakref.WeakKeyDictionary[nn.Module, tuple]" = weakref.WeakKeyDictionary()
-_CACHE: "weakref.WeakKeyDictionary[nn.Module, dict[float, Generator]]" = weakref.WeakKeyDictionary()
+_CACHE: "weakref.WeakKeyDictionary[nn.Module, OrderedDict[float, Generator]]" = weakref.WeakKeyDictionary()
 
 
 class TowardNearest(nn.Module):
@@ -51,16 +53,20 @@ class TowardNearest(nn.Module):
 
 
 def truncated(G: Generator, truncation: float | None) -> Generator:
-    """G with truncation T applied (see the module docstring); None or 1 returns G. Cached per G object and T."""
+    """G with truncation T applied (see the module docstring); None or 1 returns G. Cached per G object and T
+    (KEEP_PER_G values of T per G, so a caller offering free values cannot grow the cache without bound)."""
     if truncation is None:
         return G
     if not (truncation > 0 and truncation < float("inf")):
         raise ConfigError(f"truncation must be a positive number, got {truncation}")
     if truncation == 1:
         return G
-    per_g = _CACHE.setdefault(G, {})
+    per_g = _CACHE.setdefault(G, OrderedDict())
     if truncation not in per_g:
         per_g[truncation] = _build(G, float(truncation))
+        while len(per_g) > KEEP_PER_G:
+            per_g.popitem(last=False)
+    per_g.move_to_end(truncation)
     return per_g[truncation]
 
 

@@ -37,7 +37,7 @@ def pooled_features(D: Discriminator, images: torch.Tensor, *, batch_size: int =
         x = chunk.to(device, torch.float32)
         acts = D.activations(x)
         feats.append(torch.cat([torch.cat([F.adaptive_max_pool2d(a, 1).flatten(1), a.mean((2, 3))], 1) for a in acts], 1).cpu())
-        logits.append(D(x).float().cpu())
+        logits.append(D.main[-1](acts[-1]).flatten().float().cpu())  # D(x) from its last activation: one pass, not two
     return torch.cat(feats).double().numpy(), torch.cat(logits).double().numpy()
 
 

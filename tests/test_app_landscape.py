@@ -68,3 +68,15 @@ def test_step_mode_steps_a_copy_and_saves_a_new_run(tmp_path, monkeypatch):
     assert_clean(at)
     assert (tmp_path / "stepped-test" / "last.pt").is_file() and (tmp_path / "stepped-test" / "run.json").is_file()
     assert _digest(BUNDLED_MNIST) == before
+
+
+@pytest.mark.slow
+def test_landscape_draws_the_walk_pages_path():
+    at = open_page("walk")
+    walk = at.session_state["walk_path"]
+    assert walk["frames"].shape == (37, 100) and len(walk["names"]) == 4  # 4 keyframes, 12 steps between
+    at.session_state["land_grid"] = 10
+    at.switch_page("views/landscape.py").run()
+    assert_clean(at)
+    spec = at.get("plotly_chart")[0].proto.spec
+    assert "the Walk page's slerp path (37 frames; projected:" in spec and "walk: #1" in spec

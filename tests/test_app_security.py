@@ -171,7 +171,7 @@ def test_an_oversized_walk_is_refused_at_once_while_another_session_is_served(gr
 
     def other_user():
         start = time.perf_counter()
-        Client(gradio_url, verbose=False).predict(0, 3.0, 4, api_name="/generate")
+        Client(gradio_url, verbose=False).predict(0, "none", 4, api_name="/generate")
         answers["generate"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -257,7 +257,7 @@ def test_served_images_are_bounded_and_each_image_endpoint_makes_room(tmp_path, 
         os.utime(tmp_path / f"h{i:03d}" / "image.png", (1000 + i, 1000 + i))
     (tmp_path / "upload").mkdir()
     (tmp_path / "upload" / "digit.png").write_bytes(b"y")  # a visitor's upload: not ours to remove
-    ga.generate(0, ga.NO_TRUNCATION, 4)
+    ga.generate(0, "none", 4)
     kept = sorted(p.parent.name for p in tmp_path.glob("*/image.png"))
     assert kept == [f"h{i:03d}" for i in range(7, ga.KEEP_IMAGES + 6)]  # room for the one this call makes
     assert not (tmp_path / "h000").exists() and (tmp_path / "upload" / "digit.png").exists()

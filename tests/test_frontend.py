@@ -6,10 +6,12 @@ import shutil
 from dataclasses import dataclass
 
 import numpy as np
+import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
 from app import frontend
+from dcgan.errors import ConfigError
 
 
 def test_result_cache_forgets_the_least_recently_used_beyond_its_entries():
@@ -147,3 +149,13 @@ def test_keyframes_from_seeds_are_each_seeds_first_sample():
     z = frontend.keyframes_from_seeds([5, 1, 5], 8)
     assert z.shape == (3, 8) and torch.equal(z[0], z[2]) and not torch.equal(z[0], z[1])
     assert torch.equal(z[1], sample_z(1, 8, seed=1)[0])
+
+
+def test_truncation_choices_are_the_offered_ones_only():
+    assert frontend.truncation_value("none") is None and frontend.truncation_value("0.5") == 0.5
+    assert [frontend.truncation_value(c) for c in frontend.TRUNCATIONS[:-1]] == sorted(
+        float(c) for c in frontend.TRUNCATIONS[:-1])
+    for bad in ("1.7", 3.0, "", "nan"):  # each new T would build a G: a free value is refused in one line
+        with pytest.raises(ConfigError, match="truncation must be one of") as info:
+            frontend.truncation_value(bad)
+        assert "\n" not in str(info.value)

@@ -32,13 +32,13 @@ def test_generate_endpoint_sizes_and_seeds(gradio_url):
     from gradio_client import Client
 
     client = Client(gradio_url, verbose=False)
-    a = client.predict(0, 3.0, 4, api_name="/generate")
-    b = client.predict(1, 3.0, 4, api_name="/generate")
+    a = client.predict(0, "none", 4, api_name="/generate")
+    b = client.predict(1, "none", 4, api_name="/generate")
     img_a, img_b = Image.open(a), Image.open(b)
     assert img_a.format == "PNG"
     assert img_a.size == (2 * (2 * 32 + 3 * 2),) * 2  # a 2x2 grid of 32 px images, 2 px padding, upscaled x2
     assert img_a.tobytes() != img_b.tobytes()
-    assert Image.open(client.predict(0, 3.0, 4, api_name="/generate")).tobytes() == img_a.tobytes()  # seeded
+    assert Image.open(client.predict(0, "none", 4, api_name="/generate")).tobytes() == img_a.tobytes()  # seeded
 
 
 def test_walk_endpoint_returns_a_gif(gradio_url):
@@ -75,7 +75,7 @@ def test_bad_upload_is_refused_and_a_good_one_switches_model(ga, junk, tiny_chec
     assert [c[0] for c in layers.choices] == dcgan.load(tiny_checkpoint).D.layer_names
     assert source.value == filter_source.value == "digits"  # the tiny model was trained on scikit-learn digits
     assert [c[0] for c in g_layers.choices] == dcgan.load(tiny_checkpoint).G.layer_names
-    grid = ga.generate(0, 3.0, 4, path)
+    grid = ga.generate(0, "none", 4, path)
     assert grid.shape == (4 * (2 * 16 + 3 * 2), 4 * (2 * 16 + 3 * 2), 3)  # 16 px images upscaled x4
 
 
@@ -186,3 +186,19 @@ def test_filters_rows_are_labelled_with_their_channel_and_figures(ga, tiny_check
     image = rows[0][0]  # 1 optimised + 5 + 5 real images of 16 px, 2 px apart, upscaled x4
     cells = [image[8::4, 4 * (2 + 18 * j)::4][:16, :16, 0] for j in range(1, 11)]
     assert all(cell.tobytes() in pool for cell in cells)  # the real examples are real images of the set
+
+
+def test_generate_truncates_g_features_at_the_offered_values_only(ga, tiny_checkpoint):
+    import gradio as gr
+    import numpy as np
+
+    from dcgan.latent import generate, sample_z
+    from dcgan.truncation import truncated
+
+    path = str(tiny_checkpoint)
+    G = ga.model_at(path).G
+    want = ga.frontend.square_grid(generate(truncated(G, 0.5), sample_z(4, G.config.nz, seed=0)), target=64)
+    assert np.array_equal(ga.generate(0, "0.5", 4, path), want)  # the library's truncation, not z's
+    assert not np.array_equal(ga.generate(0, "none", 4, path), want)
+    with pytest.raises(gr.Error, match="truncation must be one of"):
+        ga.generate(0, "1.7", 4, path)

@@ -126,3 +126,16 @@ def test_cli_refuses_a_file_without_d(mnist, tmp_path, capsys):
     assert "no discriminator" in err and err.count("\n") == 1
     with pytest.raises(dcgan.errors.DcganError, match="no discriminator"):
         LS.landscape(dcgan.load(g_only), LS.keyframe_plane(sample_z(3, 100)), grid=2)
+
+
+def test_a_path_projects_onto_the_plane_with_its_distance_off_it():
+    """What the Landscape page draws of the Walk page's path: (a, b) of each z's projection, and how far off it is."""
+    z = sample_z(3, 8, seed=4)
+    plane = LS.keyframe_plane(z)
+    ab = torch.tensor([[0.5, -1.0], [2.0, 0.25], [-1.5, 3.0]])
+    on = plane.points(ab[:, 0], ab[:, 1])  # (3, 8) on the plane
+    normal = torch.linalg.qr(torch.cat([torch.stack([plane.u, plane.v], 1), torch.randn(8, 1)], 1))[0][:, 2]
+    off = on + torch.tensor([[0.0], [1.0], [2.5]]) * normal  # each moved straight off the plane by 0, 1, 2.5
+    np.testing.assert_allclose(plane.coords(off), ab.numpy(), atol=1e-5)
+    np.testing.assert_allclose(plane.distance(off), [0.0, 1.0, 2.5], atol=1e-5)
+    np.testing.assert_allclose(plane.distance(z), 0.0, atol=1e-5)  # the keyframes span it

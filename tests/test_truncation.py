@@ -92,3 +92,15 @@ def test_later_batchnorms_are_re_estimated_on_the_truncated_features():
 def test_bad_truncation_is_a_one_line_error(bad):
     with pytest.raises(ConfigError, match="truncation must be a positive number"):
         truncated(tiny_g(), bad)
+
+
+def test_the_cache_keeps_the_most_recently_used_truncations_per_g():
+    from dcgan.truncation import KEEP_PER_G
+
+    G = tiny_g()
+    kept = {t: truncated(G, t) for t in [round(0.1 * (i + 1), 1) for i in range(KEEP_PER_G)]}  # 0.1 ... full
+    assert truncated(G, 0.1) is kept[0.1]  # a hit, and now the most recently used; 0.2 is the least
+    truncated(G, 0.95)  # one more than the cache holds: 0.2 goes
+    assert truncated(G, 0.1) is kept[0.1]
+    assert truncated(G, 0.2) is not kept[0.2]  # rebuilt
+    assert truncated(G, 0.4) is kept[0.4]

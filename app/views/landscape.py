@@ -79,7 +79,20 @@ def overlays(model, mid: str, plane: LS.Plane) -> tuple[dict, dict]:
     sent = st.session_state.get("walk_keyframes")
     if sent is not None and np.asarray(sent).shape[-1] == model.config.nz:
         paths["walk keyframes from the feature map"] = plane.coords(torch.from_numpy(np.asarray(sent)))
+    walk_overlay(st.session_state.get("walk_path"), mid, plane, paths, points)
     return paths, points
+
+
+def walk_overlay(walk: dict | None, mid: str, plane: LS.Plane, paths: dict, points: dict) -> None:
+    """The Walk page's current path and keyframes, projected onto the plane, named with how far off it they lie."""
+    if not walk or walk.get("mid") != mid or walk["frames"].shape[-1] != plane.z0.numel():
+        return
+    frames, keys = torch.from_numpy(walk["frames"]), torch.from_numpy(walk["keys"])
+    off = plane.distance(frames)
+    paths[f"the Walk page's {walk['mode']} path ({len(frames)} frames; projected: {off.mean():.1f} sd off the plane "
+          f"on average, at most {off.max():.1f})"] = plane.coords(frames)
+    for name, ab in zip(walk["names"], plane.coords(keys)):
+        points[f"walk: {name}"] = ab
 
 
 def clickable(fig, land: LS.Landscape) -> None:

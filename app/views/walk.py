@@ -106,7 +106,7 @@ def main() -> None:
                "near copies, and the Model page shows each sample beside its nearest training image. Slerp follows "
                "the sphere where Gaussian z live, lerp cuts through its inside; the caption under the plot says what "
                "that changed for this walk, measured, not assumed. Frames can be spaced by equal change in the image.")
-    model, _ = core.current_model()
+    model, mid = core.current_model()
     model = core.truncated_model(model)  # the sidebar's truncation, for the samples and every frame of the walk
     picked, names = sample_keyframes(model)
     before, after, before_names, after_names = extra_keyframes(model)
@@ -127,6 +127,8 @@ def main() -> None:
     check_walk(len(zs), steps)  # an uploaded z file may hold thousands of keyframes: one line, no work
     keys = torch.stack(zs)
     path = walk_path(model, keys, steps, mode, spacing)
+    st.session_state["walk_path"] = {"mid": mid, "keys": keys.numpy(), "frames": path.numpy(), "names": names,
+                                     "mode": mode}  # the Landscape page draws it on its plane
     frames, captions = core.render(model, path)
     st.markdown(f"**Frame strip** ({len(frames)} frames, every {max(1, round(len(frames) / 10))}th shown)")
     shown = np.linspace(0, len(frames) - 1, min(10, len(frames))).round().astype(int)
