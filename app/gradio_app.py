@@ -306,7 +306,8 @@ def _dataset_for(model: dcgan.Model) -> str:
 
 
 def use_checkpoint(path: str) -> tuple:
-    """Switch every tab to the checkpoint at `path` once dcgan.load accepts it; a bad file raises a one-line gr.Error."""
+    """Switch every tab to the checkpoint at `path` once dcgan.load accepts it; a bad file raises a one-line
+    gr.Error."""
     with user_errors():
         model = model_at(path)
         sets = gr.Dropdown(choices=list(DATASETS), value=_dataset_for(model))

@@ -72,7 +72,8 @@ class Model:
         return to_uint8(images), self.realness(images)
 
     def has_verdict(self) -> bool:
-        """Whether `realness` can answer: D is here and a calibration is in the file or can be made from built-in data."""
+        """Whether `realness` can answer: D is here and a calibration is in the file or can be made from built-in
+        data."""
         from .errors import DcganError
 
         try:
@@ -81,7 +82,8 @@ class Model:
             return False
 
     def verdict(self):
-        """The fitted per-image verdict (dcgan.verdict.Verdict): from the file, else fitted on the built-in data once."""
+        """The fitted per-image verdict (dcgan.verdict.Verdict): from the file, else fitted on the built-in data
+        once."""
         from .verdict import model_verdict
 
         if self._verdict is None:

@@ -220,7 +220,8 @@ def add_walk_args(p: argparse.ArgumentParser) -> None:
 
 @command("filters", "what each channel of a D layer responds to: images through G (default) or in pixels, beside real ones",
          "python -m dcgan filters checkpoints/mnist-32.pt --layer layer2 --out filters/\n"
-         "  python -m dcgan filters checkpoints/mnist-32.pt --layer 1 --channels 0 1 2 3 --per-channel 3 --diversity 2 --suppress\n"
+         "  python -m dcgan filters checkpoints/mnist-32.pt --layer 1 --channels 0 1 2 3 --per-channel 3 --diversity "
+         "2 --suppress\n"
          "  python -m dcgan filters checkpoints/mnist-32.pt --layer layer2 --method pixels --steps 256 --out filters/")
 def cmd_filters(args) -> int:
     from . import load

@@ -194,7 +194,8 @@ GENERATED_GREY = "#9a9a9a"
 
 
 def color_values(table: MapTable, color_by: str) -> tuple[np.ndarray, bool]:
-    """(values, is_continuous) for colouring by 'kind', 'label' or 'score'; samples are 'generated' unless continuous."""
+    """(values, is_continuous) for colouring by 'kind', 'label' or 'score'; samples are 'generated' unless
+    continuous."""
     if color_by == "score":
         return table.score, True
     if color_by == "label":

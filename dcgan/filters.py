@@ -85,7 +85,8 @@ def _jitter(x: torch.Tensor, pixels: int, generator: torch.Generator) -> torch.T
 
 
 def _scale_rotate(x: torch.Tensor, settings: FilterSettings, fill: float, generator: torch.Generator) -> torch.Tensor:
-    """Each image zoomed by up to ±settings.scale and rotated by up to ±settings.rotate degrees; edges filled with `fill`."""
+    """Each image zoomed by up to ±settings.scale and rotated by up to ±settings.rotate degrees; edges filled with
+    `fill`."""
     if settings.scale <= 0 and settings.rotate <= 0:
         return x
     n = x.shape[0]

@@ -29,7 +29,8 @@ from .filters import channel_objective, frozen, layer_index, resolve_channels
 
 @dataclass(frozen=True)
 class LatentSettings:
-    """Search settings; the defaults give readable digits for all 128 channels of mnist-32's layer2 in ~10 s on 2 CPU cores."""
+    """Search settings; the defaults give readable digits for all 128 channels of mnist-32's layer2 in ~10 s on 2
+    CPU cores."""
 
     steps: int = 64
     lr: float = 0.08
@@ -41,7 +42,8 @@ class LatentSettings:
 
 @dataclass(frozen=True)
 class LatentFilters:
-    """Images per channel found through G: images (C, k, ch, H, W), z (C, k, nz), activation (C, k), best_random (C,)."""
+    """Images per channel found through G: images (C, k, ch, H, W), z (C, k, nz), activation (C, k), best_random
+    (C,)."""
 
     channels: torch.Tensor
     images: torch.Tensor

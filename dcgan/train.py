@@ -208,7 +208,8 @@ class Trainer:
         scaler.update()
 
     def train_step(self, real: torch.Tensor, *, update_g: bool, batch_size: int) -> torch.Tensor:
-        """One D step, and a G step if asked. Returns [loss_d, loss_g, D(x), D(G(z)), G updated] on the device (no host sync).
+        """One D step, and a G step if asked. Returns [loss_d, loss_g, D(x), D(G(z)), G updated] on the device (no
+        host sync).
 
         `real` is this rank's share of a global batch of `batch_size` (all of it in one process).
         """
@@ -251,7 +252,8 @@ class Trainer:
                 kept = (f"{self.out / 'last.pt'} keeps the last good epoch" if self.epoch > 0
                         else "no epoch had finished, so nothing was saved")
                 raise TrainingError(
-                    f"loss became {'NaN' if math.isnan(ld) or math.isnan(lg) else 'infinite'} at epoch {self.epoch + 1}, "
+                    f"loss became {'NaN' if math.isnan(ld) or math.isnan(lg) else 'infinite'} at epoch "
+                    f"{self.epoch + 1}, "
                     f"step {first_step + i}; stopped, and {kept} (try a lower --lr)"
                 )
             if not updated:  # a critic-only step (wgan-gp): carry the last G loss
@@ -301,7 +303,8 @@ class Trainer:
 
     @torch.no_grad()
     def _log_verdict(self, noise: torch.Tensor) -> None:
-        """The per-image verdict of this epoch's fixed-z samples, fitted on up to LOG_VERDICT_IMAGES training images with this
+        """The per-image verdict of this epoch's fixed-z samples, fitted on up to LOG_VERDICT_IMAGES training images
+        with this
         epoch's D: the curve that agrees with the captions under images, unlike D's train-mode batch means."""
         from .verdict import auc, fit_verdict
 

@@ -132,7 +132,8 @@ def test_uploads_load_a_reference_checkpoint_with_its_d_and_reject_junk():
 
 # -- Latent sliders ------------------------------------------------------------------------------------
 def server_sliders(at: AppTest) -> AppTest:
-    """The page's own Streamlit sliders: AppTest has no browser to run the live view (tests/e2e/test_live_view_browser.py)."""
+    """The page's own Streamlit sliders: AppTest has no browser to run the live view
+    (tests/e2e/test_live_view_browser.py)."""
     at.toggle(key="live_on").set_value(False).run()
     assert_clean(at)
     return at

@@ -1,4 +1,5 @@
-"""The Gradio front end: named API endpoints answer gradio_client on a loopback port; handlers refuse bad files cleanly."""
+"""The Gradio front end: named API endpoints answer gradio_client on a loopback port; handlers refuse bad files
+cleanly."""
 from pathlib import Path
 
 import pytest

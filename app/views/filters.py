@@ -1,4 +1,5 @@
-"""Filters: what each channel of a D layer responds to, through G or in pixels, beside the real images that excite it."""
+"""Filters: what each channel of a D layer responds to, through G or in pixels, beside the real images that excite
+it."""
 import streamlit as st
 import torch
 

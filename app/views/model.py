@@ -78,7 +78,8 @@ def verdict_panel(model, mid: str) -> None:
         return
     if not model.has_verdict():
         st.info("This file carries no calibration for the verdict and was not trained on a built-in data set. "
-                "Calibrate it on real images here, or with `python -m dcgan calibrate FILE --data YOUR_IMAGES --out FILE`.")
+                "Calibrate it on real images here, or with `python -m dcgan calibrate FILE --data YOUR_IMAGES --out "
+                "FILE`.")
         data = core.model_dataset(model, key="verdict_data")
         if st.button(f"Calibrate the verdict on {data.name}", key="verdict_calibrate", icon=":material/tune:"):
             with st.spinner("Fitting the verdict on real images…"):

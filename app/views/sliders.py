@@ -132,7 +132,8 @@ STICKY = ("<style>@media (min-width: 640px) { [data-testid='stColumn']:has(.st-k
 
 CARD_HELP = ("Measured on 200 held-out samples: the share whose digit (the classifier's top guess) is unchanged at "
              "±2σ, beside random unit directions on the same samples; the commonest class change; how far ink, slant "
-             "and width move, in standard deviations of that measure among the samples; mean |pixel change| on a 0-1 scale.")
+             "and width move, in standard deviations of that measure among the samples; mean |pixel change| on a 0-1 "
+             "scale.")
 
 
 def direction_sources(model, mid: str) -> list:

@@ -148,7 +148,8 @@ def main() -> None:
         jumps = L.frame_changes(frames)
         smoothness_plot(jumps, len(keys), steps)
         st.caption(f"Keyframes: {', '.join(names)} (dotted lines between segments). "
-                   f"Largest jump {jumps.max():.3f}, mean {jumps.mean():.3f} ({jumps.max() / max(jumps.mean(), 1e-12):.1f}x "
+                   f"Largest jump {jumps.max():.3f}, mean {jumps.mean():.3f} "
+                   f"({jumps.max() / max(jumps.mean(), 1e-12):.1f}x "
                    f"the mean). {compare_modes(model, keys, steps, mode, spacing, path, jumps)}")
 
 
