@@ -212,13 +212,16 @@ def filters(path: str, method: str, layer: str, count: float, steps: float, supp
         pool = frontend.real_pool(source, size, ch)
 
         def compute():
-            return explain_channels(model, layer, pool, method=method, channels=range(int(count)), suppress=bool(suppress),
+            return explain_channels(model, layer, pool, method=method, channels=range(int(count)),
+                                    suppress=bool(suppress),
                                     latent=LatentSettings(steps=int(steps)), pixels=FilterSettings(steps=int(steps)),
                                     progress=lambda stage, i, n: progress((i, n), desc=stage.capitalize()))
 
-        report = _cached(("filters", *_version(path), method, layer, int(count), int(steps), bool(suppress), source), compute)
+        report = _cached(("filters", *_version(path), method, layer, int(count), int(steps),
+                          bool(suppress), source), compute)
         images, width = report_rows(report, pool)  # (channels * width, ch, H, W): one row per channel
-        rows = [upscale(grid(images[n * width:(n + 1) * width], nrow=width, padding=2), frontend.thumb_scale(model.config))
+        rows = [upscale(grid(images[n * width:(n + 1) * width], nrow=width, padding=2),
+                        frontend.thumb_scale(model.config))
                 for n in range(len(report.channels))]
         captions = [f"{frontend.channel_label(report, n)} · {frontend.channel_figures(report, n)}" for n in range(len(rows))]
         lines = [f"**{method}**: {METHODS[method]}", *summary_lines(report)]
@@ -366,7 +369,8 @@ def _slider_tab(demo: gr.Blocks, checkpoint: gr.State) -> tuple[list, list]:
     seed = gr.Number(0, label="Seed", precision=0, minimum=0, maximum=MAX_SEED)
     with gr.Row():
         with gr.Column():
-            sliders = [gr.Slider(-3, 3, 0, step=0.1, label=f"PC{i + 1}", elem_id=f"pc{i + 1}") for i in range(N_SLIDERS)]
+            sliders = [gr.Slider(-3, 3, 0, step=0.1, label=f"PC{i + 1}",
+                                 elem_id=f"pc{i + 1}") for i in range(N_SLIDERS)]
         with gr.Column():
             image = gr.Image(label="G(z)", type="numpy", format="png", elem_id="slider-image")
             verdict = gr.Markdown()
@@ -404,7 +408,8 @@ def _filters_tab(checkpoint: gr.State, model: dcgan.Model) -> tuple[gr.Dropdown,
     gr.Markdown("What does each channel of D look for? Each row: an image optimised to excite one channel (D and G "
                 "frozen in eval mode), then the 5 real images that excite it most and the 5 that excite it least.")
     with gr.Row():
-        method = gr.Radio(list(METHODS), value=THROUGH_G, label="Method", info=" ".join(f"{k}: {v}" for k, v in METHODS.items()))
+        method = gr.Radio(list(METHODS), value=THROUGH_G, label="Method",
+                          info=" ".join(f"{k}: {v}" for k, v in METHODS.items()))
         layer = _layers(model, label="D layer")
         count = gr.Slider(1, 32, 8, step=1, label="Channels to show (from channel 0)")
     with gr.Row():
@@ -488,7 +493,8 @@ def build(default: Path = DEFAULT) -> gr.Blocks:
             source = _umap_tab(checkpoint, model)
         switched = [checkpoint, info, layer, filter_source, source, g_layer]
         uploaded = file.upload(upload, [file], switched, show_progress="hidden", api_visibility="private")
-        for outcome in (uploaded.success, uploaded.failure):  # empty the slot for the next upload (.then skips failures)
+        # empty the slot for the next upload (.then skips failures)
+        for outcome in (uploaded.success, uploaded.failure):
             outcome(lambda: None, None, file, api_visibility="private")
         uploaded.success(slide, slide_inputs, slide_outputs, api_visibility="private")
         back.click(lambda: use_checkpoint(str(default)), None, switched, api_visibility="private").success(

@@ -74,7 +74,8 @@ def _real_extremes(D, pool: torch.Tensor, index: int, channels: torch.Tensor) ->
     return top_i, top_v, low_i, low_v
 
 
-def _pixel_view(model, pool, index, channels, settings, seed, progress) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def _pixel_view(model, pool, index, channels, settings, seed,
+                progress) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Pixel-space images (C, 1, ...), their activation (C, 1), and the best random G sample per channel."""
     if settings.background is None:  # the data's prior: its typical background level (MNIST: black, -1)
         settings = dataclasses.replace(settings, background=float(pool.median()))

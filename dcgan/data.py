@@ -212,7 +212,8 @@ def load_emoji(*, image_size: int, channels: int = 3, max_images: int = 0) -> Im
     return ImageData(torch.cat(images), None, (), "emoji")
 
 
-def _load_torchvision(name: str, *, image_size: int, channels: int, root: str, download: bool, max_images: int) -> ImageData:
+def _load_torchvision(name: str, *, image_size: int, channels: int, root: str, download: bool,
+                      max_images: int) -> ImageData:
     import torchvision.datasets as tvd
 
     root = str(Path(root).expanduser())
@@ -240,7 +241,8 @@ def _load_torchvision(name: str, *, image_size: int, channels: int, root: str, d
         labels.append(int(target) if isinstance(target, int) else -1)
     classes = tuple(getattr(ds, "classes", ()) or ())
     has_labels = bool(classes) and all(label >= 0 for label in labels)
-    return ImageData(torch.cat(images), torch.tensor(labels) if has_labels else None, classes if has_labels else (), kind)
+    return ImageData(torch.cat(images), torch.tensor(labels) if has_labels else None,
+                     classes if has_labels else (), kind)
 
 
 BUILTIN = ("mnist", "digits", "emoji")
@@ -299,7 +301,8 @@ def load_data(
     if source == "emoji":
         return load_emoji(image_size=image_size, channels=channels, max_images=max_images)
     if source.split(":")[0] in TORCHVISION_SETS:
-        return _load_torchvision(source, image_size=image_size, channels=channels, root=data_root, download=download, max_images=max_images)
+        return _load_torchvision(source, image_size=image_size, channels=channels, root=data_root, download=download,
+                                 max_images=max_images)
     path = Path(source).expanduser()
     if not path.exists():
         names = ", ".join(BUILTIN + TORCHVISION_SETS)

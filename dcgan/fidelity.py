@@ -88,7 +88,8 @@ def precision_recall(real: np.ndarray, fake: np.ndarray, *, k: int = K, **labels
         raise ConfigError(f"feature sets must be (N, F) with the same F, got {real.shape} and {fake.shape}")
     r_real, r_fake = knn_radii(real, k=k), knn_radii(fake, k=k)
     return PrecisionRecall(precision=inside_share(fake, real, r_real), recall=inside_share(real, fake, r_fake),
-                           k=k, n_real=len(real), n_fake=len(fake), realism=realism(real, fake, k=k, radii=r_real), **labels)
+                           k=k, n_real=len(real), n_fake=len(fake),
+                           realism=realism(real, fake, k=k, radii=r_real), **labels)
 
 
 # -- a model's feature space -------------------------------------------------------------------------------

@@ -75,7 +75,8 @@ class ReportCard:
 
     def summary(self) -> str:
         """One line for the slider: 'class kept 74% at ±2σ (random 77%) · ink +1.2 sd · mostly 4 → 9 (18%)'."""
-        return " · ".join(filter(None, [self._target_part(), self._class_part(), self._style_part(), self._pixel_part()]))
+        return " · ".join(filter(None,
+                                 [self._target_part(), self._class_part(), self._style_part(), self._pixel_part()]))
 
     def _class_part(self) -> str | None:
         if self.class_kept is None:
@@ -198,12 +199,14 @@ def report_card(G, classifier, base: CardSamples, direction: Direction, *, basel
         share = tuple(float((c == int(label)).float().mean()) if label.isdigit() else 0.0 for c in m["classes"])
     kept, pixels = baseline if baseline is not None else (None, None)
     return ReportCard(name=direction.name, n=len(base.z), strengths=strengths, pixel_change=m["pixel_change"],
-                      class_kept=m.get("class_kept"), top_change=m.get("top_change"), style_change=m.get("style_change"),
+                      class_kept=m.get("class_kept"), top_change=m.get("top_change"),
+                      style_change=m.get("style_change"),
                       target=target if base.classes is not None else None, target_share=share,
                       random_kept=kept, random_pixel_change=pixels)
 
 
-def report_cards(G, classifier, directions: list[Direction], *, n: int = 200, seed: int = CARD_SEED) -> list[ReportCard]:
+def report_cards(G, classifier, directions: list[Direction], *, n: int = 200,
+                 seed: int = CARD_SEED) -> list[ReportCard]:
     """Cards for several directions on one set of held-out samples, with the random baseline measured once."""
     base = card_samples(G, classifier, n=n, seed=seed)
     baseline = random_baseline(G, classifier, base)

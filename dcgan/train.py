@@ -238,7 +238,8 @@ class Trainer:
             self.D.requires_grad_(True)
             self.update_ema()
         return torch.stack([loss_d.detach(), loss_g.detach(), losses.score(kind, real_logits.detach()),
-                            losses.score(kind, fake_logits.detach()), torch.tensor(float(update_g), device=self.device)])
+                            losses.score(kind, fake_logits.detach()),
+                            torch.tensor(float(update_g), device=self.device)])
 
     # -- logging ---------------------------------------------------------------------------
     def _flush(self, pending: list[torch.Tensor], log_file, bar) -> None:
@@ -333,8 +334,10 @@ class Trainer:
         model = build_model(self.model_config, _plain(self.G_shown.state_dict()), _plain(self.D.state_dict()))
         generated = generate(model.G, sample_z(500, self.cfg.nz, seed=self.cfg.seed + 1))
         # Up to FINAL_VERDICT_IMAGES: a bank of 1,500 and as many to calibrate on (~10 s at 64x64 on 2 cores)
-        subset = torch.randperm(len(self.data), generator=torch.Generator().manual_seed(0))[:FINAL_VERDICT_IMAGES].sort().values
-        verdict = fit_verdict(model.D, self.data.as_float(subset), generated=generated, data=self.data.name, seed=self.cfg.seed)
+        subset = torch.randperm(len(self.data),
+                                generator=torch.Generator().manual_seed(0))[:FINAL_VERDICT_IMAGES].sort().values
+        verdict = fit_verdict(model.D, self.data.as_float(subset), generated=generated, data=self.data.name,
+                              seed=self.cfg.seed)
         verdict.bank_index_ = subset.numpy()[verdict.bank_index_]  # indices into the whole data set, for held_out()
         return verdict.state_dict()
 

@@ -102,7 +102,8 @@ def test_uploads_load_a_reference_checkpoint_with_its_d_and_reject_junk():
     at = open_page()
     torch.manual_seed(0)
     g = _pth_bytes(reference_generator(nz=16, ngf=8, nc=1))
-    at.file_uploader(key="ckpt_upload").set_value([("junk.pt", b"not a checkpoint" * 10, "application/octet-stream")]).run()
+    at.file_uploader(key="ckpt_upload").set_value([("junk.pt", b"not a checkpoint" * 10,
+                                                    "application/octet-stream")]).run()
     assert len(at.error) == 1 and "Could not load junk.pt" in at.error[0].value
     assert at.error[0].value.count("junk.pt") == 1 and refused(at, "ckpt_upload")  # the box no longer holds it
     assert at.sidebar.selectbox(key="model_key").value == "mnist-32 (bundled)"  # still on a working model
@@ -208,7 +209,8 @@ def test_walk_reacts_to_steps_keyframes_and_loop():
     at.checkbox(key="walk_loop").uncheck().run()
     assert at.warning and "at least two keyframes" in at.warning[0].value
     two = np.random.default_rng(2).standard_normal((2, 100))
-    at.file_uploader(key="walk_z_upload").set_value(("two.json", json.dumps(two.tolist()).encode(), "application/json")).run()
+    at.file_uploader(key="walk_z_upload").set_value(("two.json", json.dumps(two.tolist()).encode(),
+                                                     "application/json")).run()
     assert_clean(at)
     assert any("9 frames" in c for c in captions(at))  # sample #5 then the two saved z's
     assert any("two.json[1]" in c.value for c in at.caption)

@@ -119,12 +119,14 @@ def test_invert_endpoint_returns_z_and_reconstruction(gradio_url, tmp_path):
     page = Image.new("RGB", (60, 80), (255, 255, 255))  # a black "1" on a white page, not the model's size
     page.paste((0, 0, 0), (26, 10, 34, 70))
     page.save(tmp_path / "one.png")
-    z, recon, text = Client(gradio_url, verbose=False).predict(handle_file(str(tmp_path / "one.png")), api_name="/invert")
+    z, recon, text = Client(gradio_url, verbose=False).predict(handle_file(str(tmp_path / "one.png")),
+                                                               api_name="/invert")
     assert len(z) == 100 and 0.7 < np.linalg.norm(z) / 10 < 1.3
     pair = np.asarray(Image.open(recon).convert("L"), dtype=float)
     half = pair.shape[1] // 2
     assert abs(pair[:, :half].mean() - pair[:, half:].mean()) < 40  # G(z) is as dark as the flipped target
-    assert pair[:, half:][:, half // 2 - 8 : half // 2 + 8].mean() > pair[:, half:].mean()  # bright stroke in the middle
+    assert pair[:, half:][:,
+                          half // 2 - 8 : half // 2 + 8].mean() > pair[:, half:].mean()  # bright stroke in the middle
     assert "RMS pixel error" in text
 
 

@@ -66,7 +66,8 @@ def fixed_z_verdict(model) -> list[dict] | None:
         return None
     nz, seed = model.config.nz, (model.meta.get("train_config") or {}).get("seed", 0)
     realness = model.realness(generate(model.G, fixed_noise(nz, seed)))
-    return [{"epoch": model.meta.get("epoch"), "step": model.meta["step"], "realness_generated": float(realness.mean())}]
+    return [{"epoch": model.meta.get("epoch"), "step": model.meta["step"],
+             "realness_generated": float(realness.mean())}]
 
 
 def verdict_panel(model, mid: str) -> None:

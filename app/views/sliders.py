@@ -144,7 +144,8 @@ def direction_sources(model, mid: str) -> list:
     digits = cards_.classifier(mid, model.config) is not None
     c1, c2, c3, c4, c5 = st.columns([3, 3, 2, 2, 3])
     k = c1.slider("PCA directions (GANSpace)", 0, 12, 6, key="n_pca")
-    k_sefa = c2.slider("SeFa directions", 0, 8, 0, key="n_sefa", help="Closed form: eigenvectors of G's first-layer weight")
+    k_sefa = c2.slider("SeFa directions", 0, 8, 0, key="n_sefa",
+                       help="Closed form: eigenvectors of G's first-layer weight")
     use_style = c3.toggle("Style", value=digits, key="use_style", disabled=not digits,
                           help="Thickness (ink), slant and width: InterFaceGAN boundaries in z fitted on measured "
                                "samples, with the class boundaries projected out so the digit stays." if digits else
@@ -154,7 +155,8 @@ def direction_sources(model, mid: str) -> list:
                                  "classifier's labels of 3,000 samples)." if digits else "Needs a digit model.")
     raw = c5.multiselect("Raw z dimensions", list(range(nz)), default=[], key="raw_dims")
     found, cards = [], {}
-    for method, wanted in (("pca", k), ("sefa", k_sefa), ("style", use_style and digits), ("class", use_classes and digits)):
+    for method, wanted in (("pca", k), ("sefa", k_sefa), ("style", use_style and digits),
+                           ("class", use_classes and digits)):
         if wanted:
             directions, by_name = cards_.builtin(model, mid, path, method)
             chosen = directions[:wanted] if method in ("pca", "sefa") else directions
@@ -195,7 +197,8 @@ def directions_io(model, mid: str, directions: list) -> None:
         cards = st.session_state.get("slider_cards", {})
         data = directions_bytes([d for _, d in directions], [cards[k] for k, _ in directions],
                                 model_fingerprint=fingerprint(model.G)) if directions else b""
-        st.download_button("Save these directions", data, "directions.npz", key="dl_directions", disabled=not directions,
+        st.download_button("Save these directions", data, "directions.npz", key="dl_directions",
+                           disabled=not directions,
                            icon=":material/download:", on_click="ignore")
         st.file_uploader("Load directions (from this page or python -m dcgan directions)", type=["npz"],
                          key=uploads.key("directions_upload"), on_change=_on_directions_upload,

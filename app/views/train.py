@@ -100,7 +100,8 @@ def start_run(name: str, source: str, settings: dict) -> None:
 
 def status_line(run: Run, rows: list[dict]) -> None:
     state = run.state()
-    icon = {"running": ":material/autorenew:", "finished": ":material/check_circle:", "stopped": ":material/pause_circle:"}
+    icon = {"running": ":material/autorenew:", "finished": ":material/check_circle:",
+            "stopped": ":material/pause_circle:"}
     st.markdown(f"{icon[state]} **{run.name}** · {state} · {run.completed_epochs()} of {run.target_epochs() or '?'} "
                 f"epochs done · {len(rows)} log rows")
 
@@ -123,7 +124,8 @@ def run_body(run: Run, running: bool) -> None:
             from PIL import Image
 
             grid = np.asarray(Image.open(sample))
-            st.image(core.upscale(grid, max(1, 384 // grid.shape[1])), caption=f"fixed z, {sample.stem.replace('_', ' ')}")
+            st.image(core.upscale(grid, max(1, 384 // grid.shape[1])),
+                     caption=f"fixed z, {sample.stem.replace('_', ' ')}")
     if run.owner == core.session_owner():  # published runs are shown, never stopped or resumed by others
         controls(run, running, rows)
 
@@ -137,7 +139,8 @@ def controls(run: Run, running: bool, rows: list[dict]) -> None:
             st.rerun(scope="app")
     elif (run.folder / "last.pt").is_file():
         epoch = run.completed_epochs()
-        more = b1.number_input("Train up to epoch", epoch + 1, 1000, max(epoch + 1, run.target_epochs() or 0), key=f"more-{run.name}")
+        more = b1.number_input("Train up to epoch", epoch + 1, 1000, max(epoch + 1, run.target_epochs() or 0),
+                               key=f"more-{run.name}")
         if b2.button("Resume", key=f"resume-{run.name}", icon=":material/play_arrow:"):
             cfg = run.config()
             if cfg is None:

@@ -34,7 +34,8 @@ def sample_keyframes(model) -> tuple[list[torch.Tensor], list[str]]:
     seed = c1.number_input("Seed for the samples", 0, 10**6, 0, key="walk_seed")
     z = L.sample_z(N_SAMPLES, model.config.nz, seed=int(seed))  # truncation is in model.G (main)
     numbers = list(range(1, N_SAMPLES + 1))
-    picked = c2.multiselect("Keyframes from the samples below, in order", numbers, default=[1, 2, 3, 4], key="walk_pick")
+    picked = c2.multiselect("Keyframes from the samples below, in order", numbers, default=[1, 2, 3, 4],
+                            key="walk_pick")
     with st.expander("Samples", expanded=True):
         images, captions = core.render(model, z)
         core.show_images(images, [f"#{i + 1} · {c}" for i, c in enumerate(captions)],
