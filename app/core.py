@@ -262,21 +262,26 @@ def digit_reader(model) -> DigitReader | None:
         return frontend.digit_reader(model)
 
 
-def show_image(image: np.ndarray, caption: str = "", *, scale: int = 4, container=st) -> None:
-    """A crisp (nearest-neighbour) image with a caption."""
+MAIN_PX, GAP_PX = 900, 16  # the wide layout's main column on a 1400 px window, and the gap between st.columns
+
+
+def show_image(image: np.ndarray, caption: str = "", *, scale: int = 4, container=st, width: int | None = None) -> None:
+    """A crisp (nearest-neighbour) image with a caption; `width`: the caption's room in px (default: the image's)."""
     shown = upscale(image, scale)
-    caption = frontend.keep_phrases(caption)  # lines break between ' · ' phrases, never inside one
+    caption = frontend.keep_phrases(caption, width or shown.shape[1])  # lines break between phrases, not inside
     container.image(shown[..., 0] if shown.shape[-1] == 1 else shown, caption=caption, width="content",
                     output_format="PNG")
 
 
-def show_images(images: np.ndarray, captions: list[str], *, per_row: int, scale: int) -> list:
-    """Images in rows of `per_row` columns, a caption under each; returns the column of each image."""
-    cols = []
+def show_images(images: np.ndarray, captions: list[str], *, per_row: int, scale: int, room: float = 1.0) -> list:
+    """Images in rows of `per_row` columns, a caption under each; returns the column of each image.
+
+    `room`: the share of the page's width the grid has (1/3 inside one of three columns)."""
+    cols, width = [], int(MAIN_PX * room - GAP_PX * (per_row - 1)) // per_row  # a caption's room: its column
     for start in range(0, len(images), per_row):
         row = st.columns(per_row)
         for j, i in enumerate(range(start, min(start + per_row, len(images)))):
-            show_image(images[i], captions[i], scale=scale, container=row[j])
+            show_image(images[i], captions[i], scale=scale, container=row[j], width=width)
             cols.append(row[j])
     return cols
 

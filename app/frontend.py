@@ -18,7 +18,7 @@ import torch
 import dcgan
 from dcgan.data import BUILTIN, model_default_data  # noqa: F401  (the built-in sets and each model's default)
 from dcgan.errors import ConfigError
-from dcgan.readings import image_captions, verdict_caption, verdict_help  # noqa: F401  (one wording for both)
+from dcgan.readings import SHORT_FORMS, image_captions, verdict_caption, verdict_help  # noqa: F401  (one wording)
 from dcgan.timeline import file_version
 
 log = logging.getLogger("dcgan.app")
@@ -40,8 +40,10 @@ def unexpected(err: BaseException) -> str:
 
 def load_failed(name: str, err: BaseException) -> str:
     """The line for a file that could not be loaded, naming it once (the library's message often starts with it)."""
-    line = one_line(err, limit=1000)
-    return f"Could not load {name}: {line.removeprefix(f'{name}: ')}"
+    line = one_line(err, limit=1000).removeprefix(f"{name}: ")
+    if line.startswith(f"{name} "):  # "x.npy is not a z vector" -> "the file is not a z vector"
+        line = "the file" + line[len(name):]
+    return f"Could not load {name}: {line}"
 
 
 # -- models and directions, loaded once per file version ---------------------------------------------------------
@@ -214,10 +216,25 @@ def square_grid(images: torch.Tensor, *, target: int) -> np.ndarray:
 PHRASE = 24  # characters: a caption phrase up to this long never breaks inside; a longer one wraps as text does
 
 
-def keep_phrases(caption: str) -> str:
+CHAR_PX = 6.5  # px per caption character (measured ~6.1 in Chromium for Streamlit captions), rounded up
+
+
+def keep_phrases(caption: str, width: int | None = None) -> str:
     """A caption whose short phrases (split at ' · ') never break inside, so a narrow column wraps it only between
-    phrases ('realness 0.62' stays on one line); the spaces inside them become no-break spaces."""
-    return " · ".join(part.replace(" ", "\u00a0") if len(part) <= PHRASE else part for part in caption.split(" · "))
+    phrases ('realness 0.62' stays on one line); the spaces inside them become no-break spaces.
+
+    `width`: the cell's width in px. A phrase too wide for it takes its short form (dcgan.readings.SHORT_FORMS:
+    'nearest training 0.21' -> 'nearest 0.21'), so it fits on one line instead of breaking in the middle."""
+    parts = [_fitted(part, width) for part in caption.split(" · ")]
+    return " · ".join(part.replace(" ", "\u00a0") if len(part) <= PHRASE else part for part in parts)
+
+
+def _fitted(phrase: str, width: int | None) -> str:
+    if width is None or len(phrase) * CHAR_PX <= width:
+        return phrase
+    for long, short in SHORT_FORMS:
+        phrase = phrase.replace(long, short)
+    return phrase
 
 
 def channel_label(report, n: int) -> str:

@@ -196,9 +196,10 @@ def slide(path: str, seed: float, *strengths: float) -> tuple[np.ndarray, str]:
 
 
 def filters(path: str, method: str, layer: str, count: float, steps: float, suppress: bool, source: str,
-            progress=gr.Progress()) -> tuple[np.ndarray, str]:
-    """Channels 0..count-1 of a D layer, one row each: the optimised image, the suppressing one (if asked), then the
-    real images that excite the channel most and least (dcgan.channel_report, as on the Streamlit page)."""
+            progress=gr.Progress()) -> tuple[list[tuple[np.ndarray, str]], str]:
+    """Channels 0..count-1 of a D layer, one gallery row each, captioned with its channel and figures: the optimised
+    image, the suppressing one (if asked), then the real images that excite the channel most and least
+    (dcgan.channel_report, as on the Streamlit page)."""
     from dcgan.channel_report import METHODS, PIXELS, explain_channels, report_rows, summary_lines
     from dcgan.filters import FilterSettings
     from dcgan.latent_filters import LatentSettings
@@ -211,20 +212,22 @@ def filters(path: str, method: str, layer: str, count: float, steps: float, supp
         pool = frontend.real_pool(source, size, ch)
 
         def compute():
-            return explain_channels(model, layer, pool, method=method, channels=range(int(count)), suppress=bool(suppress),
+            return explain_channels(model, layer, pool, method=method, channels=range(int(count)),
+                                    suppress=bool(suppress),
                                     latent=LatentSettings(steps=int(steps)), pixels=FilterSettings(steps=int(steps)),
                                     progress=lambda stage, i, n: progress((i, n), desc=stage.capitalize()))
 
-        report = _cached(("filters", *_version(path), method, layer, int(count), int(steps), bool(suppress), source), compute)
-        images, width = report_rows(report, pool)
-        picture = upscale(grid(images, nrow=width, padding=2), frontend.thumb_scale(model.config))
+        report = _cached(("filters", *_version(path), method, layer, int(count), int(steps),
+                          bool(suppress), source), compute)
+        images, width = report_rows(report, pool)  # (channels * width, ch, H, W): one row per channel
+        rows = [upscale(grid(images[n * width:(n + 1) * width], nrow=width, padding=2),
+                        frontend.thumb_scale(model.config))
+                for n in range(len(report.channels))]
+        captions = [f"{frontend.channel_label(report, n)} · {frontend.channel_figures(report, n)}" for n in range(len(rows))]
         lines = [f"**{method}**: {METHODS[method]}", *summary_lines(report)]
         if method == PIXELS:
             lines.append("Pixel-space images are superstimuli: read them as texture, not as pictures of the data.")
-        rows = [f"| {n + 1} | {frontend.channel_label(report, n)} | {frontend.channel_figures(report, n)} |"
-                for n in range(len(report.channels))]
-        table = "\n".join(["| row | channel | activation reached |", "| --- | --- | --- |", *rows])
-        return picture, "\n\n".join([*lines, table])
+        return list(zip(rows, captions)), "\n\n".join(lines)
 
 
 def dissect(path: str, layer: str, top: float) -> tuple[np.ndarray, str]:
@@ -306,7 +309,8 @@ def _dataset_for(model: dcgan.Model) -> str:
 
 
 def use_checkpoint(path: str) -> tuple:
-    """Switch every tab to the checkpoint at `path` once dcgan.load accepts it; a bad file raises a one-line gr.Error."""
+    """Switch every tab to the checkpoint at `path` once dcgan.load accepts it; a bad file raises a one-line
+    gr.Error."""
     with user_errors():
         model = model_at(path)
         sets = gr.Dropdown(choices=list(DATASETS), value=_dataset_for(model))
@@ -365,7 +369,8 @@ def _slider_tab(demo: gr.Blocks, checkpoint: gr.State) -> tuple[list, list]:
     seed = gr.Number(0, label="Seed", precision=0, minimum=0, maximum=MAX_SEED)
     with gr.Row():
         with gr.Column():
-            sliders = [gr.Slider(-3, 3, 0, step=0.1, label=f"PC{i + 1}", elem_id=f"pc{i + 1}") for i in range(N_SLIDERS)]
+            sliders = [gr.Slider(-3, 3, 0, step=0.1, label=f"PC{i + 1}",
+                                 elem_id=f"pc{i + 1}") for i in range(N_SLIDERS)]
         with gr.Column():
             image = gr.Image(label="G(z)", type="numpy", format="png", elem_id="slider-image")
             verdict = gr.Markdown()
@@ -403,7 +408,8 @@ def _filters_tab(checkpoint: gr.State, model: dcgan.Model) -> tuple[gr.Dropdown,
     gr.Markdown("What does each channel of D look for? Each row: an image optimised to excite one channel (D and G "
                 "frozen in eval mode), then the 5 real images that excite it most and the 5 that excite it least.")
     with gr.Row():
-        method = gr.Radio(list(METHODS), value=THROUGH_G, label="Method", info=" ".join(f"{k}: {v}" for k, v in METHODS.items()))
+        method = gr.Radio(list(METHODS), value=THROUGH_G, label="Method",
+                          info=" ".join(f"{k}: {v}" for k, v in METHODS.items()))
         layer = _layers(model, label="D layer")
         count = gr.Slider(1, 32, 8, step=1, label="Channels to show (from channel 0)")
     with gr.Row():
@@ -413,8 +419,8 @@ def _filters_tab(checkpoint: gr.State, model: dcgan.Model) -> tuple[gr.Dropdown,
     with gr.Row():
         run = gr.Button("Run", variant="primary")
         stop = gr.Button("Stop")
-    out = gr.Image(label="Per channel: optimised image · (suppressing) · most exciting real · least exciting real",
-                   type="numpy", format="png", elem_id="filters-image")
+    out = gr.Gallery(label="Per channel: optimised image · (suppressing) · 5 most exciting real · 5 least exciting real",
+                     columns=1, height="auto", object_fit="contain", format="png", elem_id="filters-image")
     figures = gr.Markdown(elem_id="filters-figures")
     event = run.click(filters, [checkpoint, method, layer, count, steps, suppress, source], [out, figures],
                       api_visibility="private")
@@ -450,6 +456,15 @@ def _umap_tab(checkpoint: gr.State, model: dcgan.Model) -> gr.Dropdown:
     return source
 
 
+# The Filters gallery: each channel's row at its own shape (not a square thumbnail), its caption under it, not on it
+CSS = """
+#filters-image .grid-container { grid-template-rows: none; grid-auto-rows: auto; }
+#filters-image .thumbnail-item { aspect-ratio: auto; height: auto; display: flex; flex-direction: column; }
+#filters-image .thumbnail-lg > img { height: auto; }
+#filters-image .caption-label { position: static; max-width: none; white-space: normal; border: none; }
+"""
+
+
 def build(default: Path = DEFAULT) -> gr.Blocks:
     """The whole page; `default` is the checkpoint every session starts with."""
     model = model_at(str(default))
@@ -478,7 +493,8 @@ def build(default: Path = DEFAULT) -> gr.Blocks:
             source = _umap_tab(checkpoint, model)
         switched = [checkpoint, info, layer, filter_source, source, g_layer]
         uploaded = file.upload(upload, [file], switched, show_progress="hidden", api_visibility="private")
-        for outcome in (uploaded.success, uploaded.failure):  # empty the slot for the next upload (.then skips failures)
+        # empty the slot for the next upload (.then skips failures)
+        for outcome in (uploaded.success, uploaded.failure):
             outcome(lambda: None, None, file, api_visibility="private")
         uploaded.success(slide, slide_inputs, slide_outputs, api_visibility="private")
         back.click(lambda: use_checkpoint(str(default)), None, switched, api_visibility="private").success(
@@ -496,7 +512,8 @@ def main(argv: list[str] | None = None) -> None:
         demo = build(Path(args.checkpoint))
     except (DcganError, OSError) as err:
         sys.exit(f"error: {frontend.one_line(err, limit=1000)}")
-    demo.launch(server_name=args.host, server_port=args.port, share=False, show_error=True, max_file_size="200mb")
+    demo.launch(server_name=args.host, server_port=args.port, share=False, show_error=True, max_file_size="200mb",
+                css=CSS)
 
 
 if __name__ == "__main__":

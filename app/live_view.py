@@ -85,7 +85,8 @@ def sliders(model, mid: str, directions: list, cards: dict | None = None) -> dic
     data = dict(model=layout["id"], nz=cfg.nz, size=cfg.image_size, display=2 * core.display_size(cfg) * cfg.image_size,
                 z0=np.asarray(st.session_state[core.z_key(mid)], dtype=np.float32).tolist(), values=values,
                 directions=[dict(key=k, label=_label(d), sigma=float(d.sigma), span=float(d.span),
-                                 card=cards[k].summary() if k in (cards or {}) else "", vector=d.vector.float().tolist())
+                                 card=cards[k].summary() if k in (cards or {}) else "",
+                                 vector=d.vector.float().tolist())
                             for k, d in directions])
     MOUNT(key=VIEW_KEY, data=data, on_live_change=functools.partial(_on_live, mid),
           on_unsupported_change=_on_unsupported)

@@ -9,7 +9,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app import core  # noqa: E402
 
 # A local icon: a :material/...: page icon is fetched from an external font host and fails offline.
-st.set_page_config(page_title="DCGAN Explorer", page_icon=str(Path(__file__).resolve().parents[1] / "assets" / "icon.png"),
+st.set_page_config(page_title="DCGAN Explorer",
+                   page_icon=str(Path(__file__).resolve().parents[1] / "assets" / "icon.png"),
                    layout="wide")
 
 pages = [

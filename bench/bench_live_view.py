@@ -82,7 +82,8 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     args = ["-m", "streamlit", "run", "app/main.py", "--server.address", "127.0.0.1", "--server.headless", "true",
-            "--global.developmentMode", "false", "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
+            "--global.developmentMode", "false", "--server.fileWatcherType", "none",
+            "--browser.gatherUsageStats", "false"]
     with running_server(args, port_flag="--server.port", health_path="/_stcore/health") as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})

@@ -216,7 +216,8 @@ def throughput() -> None:
     for size in (32, 64):
         for loss in ("bce", "wgan-gp"):
             for flag in ("--fast", "--no-fast"):
-                cmd = [sys.executable, "-m", "dcgan", "train", "--data", "mnist", "--image-size", str(size), "--epochs", "1",
+                cmd = [sys.executable, "-m", "dcgan", "train", "--data", "mnist", "--image-size", str(size),
+                       "--epochs", "1",
                        "--batch-size", "64", "--loss", loss, flag, "--out", str(work / f"{size}-{loss}{flag}")]
                 t = timed(cmd)
                 print(f"  {size}x{size} {loss:8s} {flag:10s} {t:6.1f} s  {5000 / t:6.1f} images/s")

@@ -60,7 +60,8 @@ class ChannelReport:
 
 
 def real_pool(data, *, n: int = 2000, seed: int = 0) -> torch.Tensor:
-    """A random, fixed subset of n real images in [-1, 1]; built-in sets are sorted by class, so never take the first n."""
+    """A random, fixed subset of n real images in [-1, 1]; built-in sets are sorted by class, so never take the
+    first n."""
     order = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))[:n]
     return data.as_float(order.sort().values)
 
@@ -73,7 +74,8 @@ def _real_extremes(D, pool: torch.Tensor, index: int, channels: torch.Tensor) ->
     return top_i, top_v, low_i, low_v
 
 
-def _pixel_view(model, pool, index, channels, settings, seed, progress) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def _pixel_view(model, pool, index, channels, settings, seed,
+                progress) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Pixel-space images (C, 1, ...), their activation (C, 1), and the best random G sample per channel."""
     if settings.background is None:  # the data's prior: its typical background level (MNIST: black, -1)
         settings = dataclasses.replace(settings, background=float(pool.median()))
@@ -113,7 +115,8 @@ def explain_channels(model, layer: int | str, pool: torch.Tensor, *, method: str
 
 
 def report_rows(report: ChannelReport, pool: torch.Tensor) -> tuple[torch.Tensor, int]:
-    """One row per channel, as (C * width, ch, H, W) and width: its image(s), the suppressing one, top and bottom real."""
+    """One row per channel, as (C * width, ch, H, W) and width: its image(s), the suppressing one, top and bottom
+    real."""
     parts = [report.images]  # (C, k, ...)
     if report.suppressing is not None:
         parts.append(report.suppressing[:, None])
@@ -128,8 +131,10 @@ def summary_lines(report: ChannelReport) -> list[str]:
     return [
         f"{report.layer}, {report.method}, {len(report.channels)} channels",
         f"activation reached / top real example: median {top.median():.2f}x (range {top.min():.2f}-{top.max():.2f})",
-        f"activation reached / best random G sample: median {rand.median():.2f}x (range {rand.min():.2f}-{rand.max():.2f})",
-        f"high-frequency share (power above half Nyquist): {report.hf_share:.3f} (real images {report.real_hf_share:.3f}, "
+        f"activation reached / best random G sample: median {rand.median():.2f}x (range "
+        f"{rand.min():.2f}-{rand.max():.2f})",
+        f"high-frequency share (power above half Nyquist): {report.hf_share:.3f} (real images "
+        f"{report.real_hf_share:.3f}, "
         f"white noise 0.8)",
         f"nearest-real distance / real-to-real: {report.nn_ratio:.2f}x (1 = as close as real images are to each other)",
     ]

@@ -72,7 +72,8 @@ class Model:
         return to_uint8(images), self.realness(images)
 
     def has_verdict(self) -> bool:
-        """Whether `realness` can answer: D is here and a calibration is in the file or can be made from built-in data."""
+        """Whether `realness` can answer: D is here and a calibration is in the file or can be made from built-in
+        data."""
         from .errors import DcganError
 
         try:
@@ -81,7 +82,8 @@ class Model:
             return False
 
     def verdict(self):
-        """The fitted per-image verdict (dcgan.verdict.Verdict): from the file, else fitted on the built-in data once."""
+        """The fitted per-image verdict (dcgan.verdict.Verdict): from the file, else fitted on the built-in data
+        once."""
         from .verdict import model_verdict
 
         if self._verdict is None:
@@ -174,7 +176,8 @@ def _calls_code(path: Path) -> bool:
     import pickletools
 
     try:
-        return any(op.name in {"GLOBAL", "STACK_GLOBAL", "REDUCE", "INST", "OBJ"} for op, _, _ in pickletools.genops(path.read_bytes()))
+        return any(op.name in {"GLOBAL", "STACK_GLOBAL", "REDUCE", "INST", "OBJ"}
+                   for op, _, _ in pickletools.genops(path.read_bytes()))
     except Exception:  # not a well-formed pickle
         return False
 
@@ -228,7 +231,8 @@ def expected_shapes(net: type, config: ModelConfig) -> dict[str, tuple[int, ...]
 
 def check_state(state, net: type, config: ModelConfig, what: str) -> None:
     """Refuse weights whose names or shapes do not fit the config: checked before the real network is built."""
-    if not isinstance(state, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()):
+    if not isinstance(state, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor)
+                                              for k, v in state.items()):
         raise CheckpointError(f"{what} weights must be a dict of tensors, got {type(state).__name__}")
     expected = expected_shapes(net, config)
     optional = {k for k in expected if k.endswith("num_batches_tracked")}  # files from older PyTorch lack them
@@ -242,7 +246,8 @@ def check_state(state, net: type, config: ModelConfig, what: str) -> None:
                                   f"the config needs {shape}")
 
 
-def build_model(config: ModelConfig, g_state: dict | None, d_state: dict | None, meta: dict | None = None, device="cpu") -> Model:
+def build_model(config: ModelConfig, g_state: dict | None, d_state: dict | None, meta: dict | None = None,
+                device="cpu") -> Model:
     """Rebuild G and D from config, load their weights strictly, put them in eval mode.
 
     Names and shapes are checked against the config first, so a crafted file never makes a network it cannot fill.

@@ -87,7 +87,8 @@ TRUNCATION_HELP = ("truncation T in (0, 1): G's 8x8 features h become h_mean + T
                    "(dcgan/truncation.py); smaller T: less varied, more typical samples; 1 or unset: none")
 
 
-@command("sample", "write a grid of generated images", "python -m dcgan sample runs/demo/last.pt --n 64 --seed 0 --out grid.png")
+@command("sample", "write a grid of generated images",
+         "python -m dcgan sample runs/demo/last.pt --n 64 --seed 0 --out grid.png")
 def cmd_sample(args) -> int:
     from . import load
     from .latent import generate, sample_z
@@ -128,7 +129,8 @@ def add_info_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("checkpoint")
 
 
-@command("export", "export G (and optionally D) without optimiser state: .safetensors (config in metadata) or a slim .pt",
+@command("export",
+         "export G (and optionally D) without optimiser state: .safetensors (config in metadata) or a slim .pt",
          "python -m dcgan export runs/demo/last.pt --out g.safetensors\n"
          "  python -m dcgan export runs/demo/last.pt --with-d --out checkpoints/my-model.pt")
 def cmd_export(args) -> int:
@@ -218,9 +220,11 @@ def add_walk_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default="walk.gif")
 
 
-@command("filters", "what each channel of a D layer responds to: images through G (default) or in pixels, beside real ones",
+@command("filters",
+         "what each channel of a D layer responds to: images through G (default) or in pixels, beside real ones",
          "python -m dcgan filters checkpoints/mnist-32.pt --layer layer2 --out filters/\n"
-         "  python -m dcgan filters checkpoints/mnist-32.pt --layer 1 --channels 0 1 2 3 --per-channel 3 --diversity 2 --suppress\n"
+         "  python -m dcgan filters checkpoints/mnist-32.pt --layer 1 --channels 0 1 2 3 --per-channel 3 --diversity "
+         "2 --suppress\n"
          "  python -m dcgan filters checkpoints/mnist-32.pt --layer layer2 --method pixels --steps 256 --out filters/")
 def cmd_filters(args) -> int:
     from . import load
@@ -235,7 +239,8 @@ def cmd_filters(args) -> int:
     layer = int(args.layer) if args.layer.isdigit() else args.layer
     latent = LatentSettings(**{k: v for k, v in dict(steps=args.steps, per_channel=args.per_channel,
                                                      diversity=args.diversity).items() if v is not None})
-    pixels = FilterSettings(**{k: v for k, v in dict(steps=args.steps, tv_weight=args.tv_weight).items() if v is not None})
+    pixels = FilterSettings(**{k: v for k, v in dict(steps=args.steps, tv_weight=args.tv_weight).items()
+                               if v is not None})
     data = load_data(args.data or model_default_data(model.config), image_size=model.config.image_size,
                      channels=model.config.channels)
     pool = real_pool(data)
@@ -283,14 +288,16 @@ def add_filters_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--per-channel", type=int, default=None, help="images per channel, through G (default 1)")
     p.add_argument("--diversity", type=float, default=None, help="weight of the diversity term between them")
     p.add_argument("--suppress", action="store_true", help="also find the images that most suppress each channel")
-    p.add_argument("--tv-weight", type=float, default=None, help="pixels: total-variation penalty (default 0.2; higher = smoother)")
+    p.add_argument("--tv-weight", type=float, default=None,
+                   help="pixels: total-variation penalty (default 0.2; higher = smoother)")
     p.add_argument("--data", default=None, help="real images to compare with (default: the model's own built-in set)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--scale", type=int, default=4)
     p.add_argument("--out", default="filters")
 
 
-@command("dissect", "inside G: rank a layer's units by their effect, then show where each fires and what switching it off or on does",
+@command("dissect",
+         "inside G: rank a layer's units by their effect, then show where each fires and what switching it off or on does",
          "python -m dcgan dissect checkpoints/mnist-32.pt --layer layer2 --out dissect/\n"
          "  python -m dcgan dissect checkpoints/mnist-32.pt --layer layer3 --units 5 12 --out dissect/")
 def cmd_dissect(args) -> int:
@@ -543,7 +550,8 @@ def add_directions_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--k", type=int, default=8, help="pca and sefa: how many directions")
     p.add_argument("--n", type=int, default=3000, help="class and style: labelled samples to fit the boundaries on")
     p.add_argument("--cards", type=int, default=200, help="held-out samples for the report cards (0: no cards)")
-    p.add_argument("--project-out", default=None, help="a directions .npz whose vectors are projected out of each new one")
+    p.add_argument("--project-out", default=None,
+                   help="a directions .npz whose vectors are projected out of each new one")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="directions.npz")
 
@@ -614,10 +622,13 @@ def add_invert_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("checkpoint")
     p.add_argument("images", nargs="+")
     p.add_argument("--out", default="inverted")
-    p.add_argument("--bank", type=int, default=d.bank, help="random z screened by a forward pass (shared by all images)")
-    p.add_argument("--starts", type=int, default=d.starts, help="best screened z per image, optimised together; best kept")
+    p.add_argument("--bank", type=int, default=d.bank,
+                   help="random z screened by a forward pass (shared by all images)")
+    p.add_argument("--starts", type=int, default=d.starts,
+                   help="best screened z per image, optimised together; best kept")
     p.add_argument("--steps", type=int, default=d.steps)
-    p.add_argument("--data", default=None, help="real images whose nearest-neighbour distance is printed as a yardstick "
+    p.add_argument("--data", default=None,
+                   help="real images whose nearest-neighbour distance is printed as a yardstick "
                    "(default: the model's own built-in set)")
     p.add_argument("--seed", type=int, default=0)
 

@@ -143,7 +143,8 @@ class TrainConfig:
             raise ConfigError("--data is empty: name a data set (mnist, digits, emoji) or a folder or .zip of images")
         if not self.out.strip():
             raise ConfigError("--out is empty: name the run's folder")
-        check_architecture(image_size=self.image_size, channels=self.channels or 3, nz=self.nz, ngf=self.ngf, ndf=self.ndf)
+        check_architecture(image_size=self.image_size, channels=self.channels or 3, nz=self.nz, ngf=self.ngf,
+                           ndf=self.ndf)
         _check_ranges(self)
 
     def recipe(self) -> dict:

@@ -26,6 +26,10 @@ from .errors import DataError
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif"}
 DIGIT_CLASSES = tuple(str(i) for i in range(10))
 TORCHVISION_SETS = ("torchvision-mnist", "fashion-mnist", "cifar10", "celeba", "lsun")
+# The digit data sets, named once: the digit classifier and the digit readings apply to models trained on these.
+DIGIT_DATASETS = ("mnist", "digits", "torchvision-mnist")
+MNIST_FRAMED = ("mnist", "torchvision-mnist")  # digits framed like MNIST (a user's digit is framed alike)
+GREY_DATASETS = DIGIT_DATASETS + ("fashion-mnist",)  # one-channel sources
 # What one folder or zip may cost before anything is decoded: a 5 KB zip can hold a 13000x13000 PNG.
 MAX_PIXELS = 4096 * 4096  # per image, read from its header before decoding
 MAX_ENTRY_BYTES = 64 << 20  # per file in a zip, uncompressed
@@ -208,7 +212,8 @@ def load_emoji(*, image_size: int, channels: int = 3, max_images: int = 0) -> Im
     return ImageData(torch.cat(images), None, (), "emoji")
 
 
-def _load_torchvision(name: str, *, image_size: int, channels: int, root: str, download: bool, max_images: int) -> ImageData:
+def _load_torchvision(name: str, *, image_size: int, channels: int, root: str, download: bool,
+                      max_images: int) -> ImageData:
     import torchvision.datasets as tvd
 
     root = str(Path(root).expanduser())
@@ -236,10 +241,21 @@ def _load_torchvision(name: str, *, image_size: int, channels: int, root: str, d
         labels.append(int(target) if isinstance(target, int) else -1)
     classes = tuple(getattr(ds, "classes", ()) or ())
     has_labels = bool(classes) and all(label >= 0 for label in labels)
-    return ImageData(torch.cat(images), torch.tensor(labels) if has_labels else None, classes if has_labels else (), kind)
+    return ImageData(torch.cat(images), torch.tensor(labels) if has_labels else None,
+                     classes if has_labels else (), kind)
 
 
 BUILTIN = ("mnist", "digits", "emoji")
+
+
+def is_digit_data(name: str | None) -> bool:
+    """Whether `name` is one of the digit data sets (DIGIT_DATASETS)."""
+    return name in DIGIT_DATASETS
+
+
+def is_digit_model(config, data_name: str | None = None) -> bool:
+    """A one-channel model on digit data (its own, or `data_name` when given): the digit classifier fits it."""
+    return config.channels == 1 and is_digit_data(config.dataset if data_name is None else data_name)
 
 
 def model_default_data(config) -> str:
@@ -262,7 +278,7 @@ def data_mismatch(config, name: str) -> str | None:
 
 def default_channels(source: str) -> int:
     """The channel count a source naturally has: 1 for the digit sets, 3 otherwise."""
-    return 1 if source in ("mnist", "digits", "torchvision-mnist", "fashion-mnist") else 3
+    return 1 if source in GREY_DATASETS else 3
 
 
 def load_data(
@@ -285,9 +301,10 @@ def load_data(
     if source == "emoji":
         return load_emoji(image_size=image_size, channels=channels, max_images=max_images)
     if source.split(":")[0] in TORCHVISION_SETS:
-        return _load_torchvision(source, image_size=image_size, channels=channels, root=data_root, download=download, max_images=max_images)
+        return _load_torchvision(source, image_size=image_size, channels=channels, root=data_root, download=download,
+                                 max_images=max_images)
     path = Path(source).expanduser()
     if not path.exists():
-        names = ", ".join(("mnist", "digits", "emoji") + TORCHVISION_SETS)
+        names = ", ".join(BUILTIN + TORCHVISION_SETS)
         raise DataError(f"unknown data set {source!r}: give one of {names}, or a folder or .zip of images")
     return load_folder(path, image_size=image_size, channels=channels, max_images=max_images)

@@ -31,7 +31,8 @@ def fingerprint(G: torch.nn.Module) -> str:
     return hashlib.sha256(weight.tobytes()).hexdigest()[:16]
 
 
-def directions_bytes(directions: list[Direction], cards: list[ReportCard] | None = None, *, model_fingerprint: str = "") -> bytes:
+def directions_bytes(directions: list[Direction], cards: list[ReportCard] | None = None, *,
+                     model_fingerprint: str = "") -> bytes:
     """The file's bytes (for a download button, or `save_directions`)."""
     if not directions:
         raise ConfigError("no directions to save")

@@ -76,7 +76,8 @@ class LabelledSamples:
 
 
 @torch.no_grad()
-def label_samples(G: torch.nn.Module, classifier, *, n: int = 3000, seed: int = 0, batch_size: int = 256) -> LabelledSamples:
+def label_samples(G: torch.nn.Module, classifier, *, n: int = 3000, seed: int = 0,
+                  batch_size: int = 256) -> LabelledSamples:
     """n samples from `seed`, labelled by `classifier` and measured by dcgan.style, in batches."""
     z = sample_z(n, G.config.nz, seed=seed)
     probs, style = [], {s: [] for s in STYLES}
@@ -193,7 +194,8 @@ def builtin_file(checkpoint, method: str):
     return path.with_name(f"{path.stem}.directions") / f"{check_method(method)}.npz"
 
 
-def builtin_directions(model, method: str, *, k: int = 8, n: int = 3000, seed: int = 0, classifier=None) -> list[Direction]:
+def builtin_directions(model, method: str, *, k: int = 8, n: int = 3000, seed: int = 0,
+                       classifier=None) -> list[Direction]:
     """The named set of directions for a model: pca (GANSpace), sefa, class or style (digit models only)."""
     check_method(method)
     if method == "pca":

@@ -121,7 +121,8 @@ def rank_units(G, layer: int | str, *, classifier=None, n_samples: int = 16, see
 
 
 def overlay(images: torch.Tensor, maps: torch.Tensor) -> torch.Tensor:
-    """Images (N, C, H, W) in [-1, 1] tinted red where maps (N, H, W) in [0, 1] are high: RGB (N, 3, H, W) in [-1, 1]."""
+    """Images (N, C, H, W) in [-1, 1] tinted red where maps (N, H, W) in [0, 1] are high: RGB (N, 3, H, W) in [-1,
+    1]."""
     grey = images.mean(1, keepdim=True).expand(-1, 3, -1, -1) if images.shape[1] == 1 else images
     red = torch.tensor([1.0, -1.0, -1.0]).view(1, 3, 1, 1)
     alpha = 0.6 * maps[:, None]
@@ -130,7 +131,9 @@ def overlay(images: torch.Tensor, maps: torch.Tensor) -> torch.Tensor:
 
 def effect_classifier(config):
     """The digit classifier for digit models (one channel, trained on a digit set), else None: rank on pixels."""
-    if config.channels == 1 and config.dataset in ("mnist", "digits", "torchvision-mnist"):
+    from .data import is_digit_model
+
+    if is_digit_model(config):
         from .metrics import load_classifier
 
         return load_classifier()

@@ -74,7 +74,8 @@ def stop(world: World) -> None:
 
 
 class _SumOverRanks(torch.autograd.Function):
-    """all_reduce(SUM) with a backward: the gradient of a global sum reaches each rank as the sum of all ranks' gradients."""
+    """all_reduce(SUM) with a backward: the gradient of a global sum reaches each rank as the sum of all ranks'
+    gradients."""
 
     @staticmethod
     def forward(ctx, local: torch.Tensor) -> torch.Tensor:

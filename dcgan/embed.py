@@ -67,7 +67,8 @@ class FeatureMap:
     5,000-point map within a few seconds once compiled.
     """
 
-    def __init__(self, *, n_neighbors: int = 15, min_dist: float = 0.1, n_epochs: int | None = 200, random_state: int = 0):
+    def __init__(self, *, n_neighbors: int = 15, min_dist: float = 0.1, n_epochs: int | None = 200,
+                 random_state: int = 0):
         self.n_neighbors = n_neighbors
         self.min_dist = min_dist
         self.n_epochs = n_epochs
@@ -112,7 +113,8 @@ class MapTable:
     def class_names(self) -> np.ndarray:
         """Per point: the data set's label for real images, the classifier's reading for samples, else '?'."""
         names = []
-        for kind, label, read in zip(self.kind, self.label, self.read_label if self.read_label is not None else self.label):
+        for kind, label, read in zip(self.kind, self.label,
+                                     self.read_label if self.read_label is not None else self.label):
             index = label if kind == "real" else read
             names.append(self.classes[index] if index >= 0 and self.classes else "?")
         return np.array(names)
@@ -194,7 +196,8 @@ GENERATED_GREY = "#9a9a9a"
 
 
 def color_values(table: MapTable, color_by: str) -> tuple[np.ndarray, bool]:
-    """(values, is_continuous) for colouring by 'kind', 'label' or 'score'; samples are 'generated' unless continuous."""
+    """(values, is_continuous) for colouring by 'kind', 'label' or 'score'; samples are 'generated' unless
+    continuous."""
     if color_by == "score":
         return table.score, True
     if color_by == "label":
@@ -205,7 +208,8 @@ def color_values(table: MapTable, color_by: str) -> tuple[np.ndarray, bool]:
 
 def _category_order(values: np.ndarray) -> list[str]:
     """Legend order: classes sorted (numbers as numbers), then 'generated' last."""
-    cats = sorted(set(values) - {"generated"}, key=lambda v: (not str(v).isdigit(), int(v) if str(v).isdigit() else 0, str(v)))
+    cats = sorted(set(values) - {"generated"},
+                  key=lambda v: (not str(v).isdigit(), int(v) if str(v).isdigit() else 0, str(v)))
     return cats + (["generated"] if "generated" in set(values) else [])
 
 

@@ -34,7 +34,8 @@ def channel_means(D: Discriminator, images: torch.Tensor, layer: int, *, batch_s
     return torch.cat([D.activations(c.to(device), upto=layer)[-1].mean((2, 3)).cpu() for c in images.split(batch_size)])
 
 
-def top_examples(D: Discriminator, images: torch.Tensor, layer: int, channels, *, k: int = 6) -> tuple[torch.Tensor, torch.Tensor]:
+def top_examples(D: Discriminator, images: torch.Tensor, layer: int, channels, *,
+                 k: int = 6) -> tuple[torch.Tensor, torch.Tensor]:
     """The k images that excite each chosen channel most: (indices, mean activations), each (len(channels), k)."""
     means = channel_means(D, images, layer)[:, list(channels)]  # (N, C_sel)
     values, indices = means.t().topk(min(k, len(images)), dim=1)

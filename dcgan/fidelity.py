@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import torch
 
+from .data import is_digit_model
 from .errors import ConfigError
 from .latent import generate, sample_z
 from .truncation import truncated
@@ -87,7 +88,8 @@ def precision_recall(real: np.ndarray, fake: np.ndarray, *, k: int = K, **labels
         raise ConfigError(f"feature sets must be (N, F) with the same F, got {real.shape} and {fake.shape}")
     r_real, r_fake = knn_radii(real, k=k), knn_radii(fake, k=k)
     return PrecisionRecall(precision=inside_share(fake, real, r_real), recall=inside_share(real, fake, r_fake),
-                           k=k, n_real=len(real), n_fake=len(fake), realism=realism(real, fake, k=k, radii=r_real), **labels)
+                           k=k, n_real=len(real), n_fake=len(fake),
+                           realism=realism(real, fake, k=k, radii=r_real), **labels)
 
 
 # -- a model's feature space -------------------------------------------------------------------------------
@@ -97,7 +99,7 @@ def feature_space(model, data):
     from .features import d_features
     from .metrics import load_classifier
 
-    if model.config.channels == 1 and data.name in ("mnist", "digits", "torchvision-mnist"):
+    if is_digit_model(model.config, data.name):
         clf = load_classifier()
 
         def classifier(images):

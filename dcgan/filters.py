@@ -85,7 +85,8 @@ def _jitter(x: torch.Tensor, pixels: int, generator: torch.Generator) -> torch.T
 
 
 def _scale_rotate(x: torch.Tensor, settings: FilterSettings, fill: float, generator: torch.Generator) -> torch.Tensor:
-    """Each image zoomed by up to ±settings.scale and rotated by up to ±settings.rotate degrees; edges filled with `fill`."""
+    """Each image zoomed by up to ±settings.scale and rotated by up to ±settings.rotate degrees; edges filled with
+    `fill`."""
     if settings.scale <= 0 and settings.rotate <= 0:
         return x
     n = x.shape[0]
@@ -208,7 +209,8 @@ def visualise_layer(
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
                 seen = _scale_rotate(_jitter(image, settings.jitter, gen), settings, fill, gen)
                 score = channel_objective(D, seen, index, channels.to(device)).float()
-            loss = -(score - settings.tv_weight * total_variation(image) - prior * (image - fill).abs().mean((1, 2, 3))).sum()
+            smooth = settings.tv_weight * total_variation(image)
+            loss = -(score - smooth - prior * (image - fill).abs().mean((1, 2, 3))).sum()
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

@@ -18,7 +18,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from .data import decode_image, fit_array
+from .data import MNIST_FRAMED, decode_image, fit_array, is_digit_model
 from .framing import frame_digit
 
 
@@ -49,7 +49,7 @@ class InversionResult:
         return (self.z.norm(dim=1) / self.z.shape[1] ** 0.5).numpy()
 
 
-DIGIT_SETS = ("mnist", "torchvision-mnist")  # data framed like MNIST: a user's digit is framed alike
+DIGIT_SETS = MNIST_FRAMED  # data framed like MNIST: a user's digit is framed alike
 
 
 def to_target(arr: np.ndarray, *, image_size: int, channels: int, white_on_black: bool | None = True,
@@ -82,7 +82,7 @@ def feature_nets(model) -> dict:
     """`invert`'s feature networks for this model: its D, and the digit classifier for a digit model."""
     from .metrics import load_classifier
 
-    digits = model.config.channels == 1 and model.config.dataset in DIGIT_SETS
+    digits = is_digit_model(model.config) and model.config.dataset in MNIST_FRAMED
     return dict(D=model.D, classifier=load_classifier() if digits else None)
 
 

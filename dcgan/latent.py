@@ -186,11 +186,14 @@ def raw_direction(nz: int, index: int) -> Direction:
 
 def attribute_direction(z_with: torch.Tensor, z_without: torch.Tensor, name: str = "attribute") -> Direction:
     """mean z of samples marked with an attribute minus mean z of those without it."""
-    return Direction(name, _unit(z_with.reshape(-1, z_with.shape[-1]).mean(0) - z_without.reshape(-1, z_without.shape[-1]).mean(0)))
+    return Direction(name,
+                     _unit(z_with.reshape(-1, z_with.shape[-1]).mean(0)
+                           - z_without.reshape(-1, z_without.shape[-1]).mean(0)))
 
 
 @torch.no_grad()
-def pca_directions(G: torch.nn.Module, *, k: int = 8, n_samples: int = 2000, layer: int = 1, seed: int = 0) -> list[Direction]:
+def pca_directions(G: torch.nn.Module, *, k: int = 8, n_samples: int = 2000, layer: int = 1,
+                   seed: int = 0) -> list[Direction]:
     """GANSpace (Härkönen et al. 2020): principal directions of G's early activations, carried back to z.
 
     1. sample z and record the activations after G's `layer`-th block (ConvT, BN, ReLU);
@@ -205,7 +208,8 @@ def pca_directions(G: torch.nn.Module, *, k: int = 8, n_samples: int = 2000, lay
     blocks = list(G.main)[: 3 * layer]
     device = next(G.parameters()).device
     with torch.no_grad():
-        feats = torch.cat([torch.nn.Sequential(*blocks)(c.to(device)[:, :, None, None]).flatten(1).cpu() for c in z.split(500)])
+        feats = torch.cat([torch.nn.Sequential(*blocks)(c.to(device)[:, :, None, None]).flatten(1).cpu()
+                           for c in z.split(500)])
     pca = PCA(n_components=min(k, nz, n_samples), random_state=seed).fit(feats.numpy())
     coords = pca.transform(feats.numpy())  # (n_samples, k)
     coords /= coords.std(0, keepdims=True)

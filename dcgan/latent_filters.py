@@ -29,7 +29,8 @@ from .filters import channel_objective, frozen, layer_index, resolve_channels
 
 @dataclass(frozen=True)
 class LatentSettings:
-    """Search settings; the defaults give readable digits for all 128 channels of mnist-32's layer2 in ~10 s on 2 CPU cores."""
+    """Search settings; the defaults give readable digits for all 128 channels of mnist-32's layer2 in ~10 s on 2
+    CPU cores."""
 
     steps: int = 64
     lr: float = 0.08
@@ -41,7 +42,8 @@ class LatentSettings:
 
 @dataclass(frozen=True)
 class LatentFilters:
-    """Images per channel found through G: images (C, k, ch, H, W), z (C, k, nz), activation (C, k), best_random (C,)."""
+    """Images per channel found through G: images (C, k, ch, H, W), z (C, k, nz), activation (C, k), best_random
+    (C,)."""
 
     channels: torch.Tensor
     images: torch.Tensor
@@ -76,7 +78,8 @@ def _diversity(D, images: torch.Tensor, k: int) -> torch.Tensor:
     return (sim.sum((1, 2)) - k) / (k * (k - 1))
 
 
-def _ascend(G, D, index: int, channels: torch.Tensor, z0: torch.Tensor, settings: LatentSettings, progress) -> torch.Tensor:
+def _ascend(G, D, index: int, channels: torch.Tensor, z0: torch.Tensor,
+            settings: LatentSettings, progress) -> torch.Tensor:
     """Steps 2-4: Adam on all C*k z's at once, projected to the sphere after each step; returns z (C, k, nz)."""
     n_ch, k, nz = z0.shape
     device = next(G.parameters()).device
@@ -100,7 +103,8 @@ def _ascend(G, D, index: int, channels: torch.Tensor, z0: torch.Tensor, settings
 
 
 def visualise_through_g(G, D, layer: int | str, *, channels=None, settings: LatentSettings = LatentSettings(),
-                        seed: int = 0, progress: Callable[[int, int], None] | None = None, **overrides) -> LatentFilters:
+                        seed: int = 0, progress: Callable[[int, int], None] | None = None,
+                        **overrides) -> LatentFilters:
     """For each channel of a D layer, the G(z) that most excites (or, negative, suppresses) it: see the module doc.
 
     layer: 1-based stage number or a name from D.layer_names. Reproducible from `seed`; results on the CPU.

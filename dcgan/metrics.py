@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .data import is_digit_model
 from .errors import CheckpointError
 from .features import d_features
 from .latent import generate, sample_z
@@ -47,9 +48,11 @@ class DigitClassifier(nn.Module):
     def prepare(images: torch.Tensor) -> torch.Tensor:
         """Any-size, 1- or 3-channel [-1, 1] images -> 32x32 grayscale."""
         if images.shape[1] == 3:
-            images = (images * torch.tensor([0.299, 0.587, 0.114], device=images.device).view(1, 3, 1, 1)).sum(1, keepdim=True)
+            luma = torch.tensor([0.299, 0.587, 0.114], device=images.device).view(1, 3, 1, 1)
+            images = (images * luma).sum(1, keepdim=True)
         if images.shape[-1] != CLASSIFIER_SIZE:
-            images = F.interpolate(images, size=(CLASSIFIER_SIZE, CLASSIFIER_SIZE), mode="bilinear", antialias=True, align_corners=False)
+            images = F.interpolate(images, size=(CLASSIFIER_SIZE, CLASSIFIER_SIZE), mode="bilinear", antialias=True,
+                                   align_corners=False)
         return images
 
     def features(self, images: torch.Tensor) -> torch.Tensor:
@@ -77,7 +80,8 @@ def classifier_split(labels, *, seed: int = 0) -> tuple[list[int], list[int]]:
     return train_test_split(list(range(len(labels))), test_size=0.2, stratify=list(labels), random_state=seed)
 
 
-def frechet_distance(features_fn, num_features: int, a: torch.Tensor, b: torch.Tensor, *, batch_size: int = 500) -> float:
+def frechet_distance(features_fn, num_features: int, a: torch.Tensor, b: torch.Tensor, *,
+                     batch_size: int = 500) -> float:
     """Fréchet distance between the feature distributions of two image sets, via torchmetrics."""
     from torchmetrics.image.fid import FrechetInceptionDistance
 
@@ -140,7 +144,7 @@ def evaluate(model, data, *, n: int = 5000, seed: int = 0, classifier_path: str 
 
     fake = generate(truncated(model.G, truncation), sample_z(n, model.config.nz, seed=seed))
     half = len(real) // 2
-    digits = model.config.channels == 1 and data.name in ("mnist", "digits", "torchvision-mnist")
+    digits = is_digit_model(model.config, data.name)
     if digits:
         clf = load_classifier(classifier_path)
         fn, width, space = clf.features, clf.num_features, "digit classifier"
@@ -205,7 +209,8 @@ def copy_check(data, *, seed: int = 0) -> tuple["CopyCheck", torch.Tensor]:
     return check, images
 
 
-def memorisation(generated: torch.Tensor, data, *, n_queries: int = 1000, seed: int = 0) -> tuple["CopyCheck", float, float]:
+def memorisation(generated: torch.Tensor, data, *, n_queries: int = 1000, seed: int = 0) -> tuple["CopyCheck",
+                                                                                                  float, float]:
     """(calibrated check, median distance of samples to the nearest training image, share of samples flagged).
 
     Paper sec. 6.1: a memorised sample sits much closer to some training image than real images

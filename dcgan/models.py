@@ -127,7 +127,8 @@ class Discriminator(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.main(x).flatten()
 
-    def activations(self, x: torch.Tensor, *, upto: int | None = None, pre_activation: bool = False) -> list[torch.Tensor]:
+    def activations(self, x: torch.Tensor, *, upto: int | None = None,
+                    pre_activation: bool = False) -> list[torch.Tensor]:
         """Per-stage activations [(N, C_i, H_i, W_i), ...], stopping after stage `upto` (1-based) if given.
 
         `pre_activation=True` returns the values before each LeakyReLU (useful as an

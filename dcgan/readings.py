@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-DIGIT_DATA = ("mnist", "digits", "torchvision-mnist")
+from .data import is_digit_model
 
 VERDICT_HELP = ("realness: the share of real training images that look less real than this one, judged from D "
                 "alone (its logit, and how close D's features come to real images'). A typical real image gets "
@@ -30,10 +30,16 @@ def verdict_help(model) -> str:
             f"{verdict.auc_generated:.2f} (1 = always told apart, 0.5 = chance).")
 
 
+NO_VERDICT = "no verdict (no D, or no real data to calibrate on)"
+# Short forms of caption phrases, for cells too narrow for the long ones (thumbnails); each page's text or help
+# says what they stand for.
+SHORT_FORMS = (("nearest training ", "nearest "), (NO_VERDICT, "no verdict"))
+
+
 def verdict_caption(score: float) -> str:
     """The verdict as a short caption: 'realness 0.62', or why there is none."""
     if score is None or np.isnan(score):
-        return "no verdict (no D, or no real data to calibrate on)"
+        return NO_VERDICT
     return f"realness {score:.2f}"
 
 
@@ -89,4 +95,4 @@ class DigitReader:
 
 def applies(config, data_name: str) -> bool:
     """Whether the digit reading fits: a one-channel model compared with a digit data set."""
-    return config.channels == 1 and data_name in DIGIT_DATA
+    return is_digit_model(config, data_name)

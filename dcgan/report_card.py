@@ -254,14 +254,16 @@ def report_card(G, classifier, base: CardSamples, direction: Direction, *, basel
         share = tuple(float((c == int(label)).float().mean()) if label.isdigit() else 0.0 for c in m["classes"])
     kept, pixels = baseline if baseline is not None else (None, None)
     return ReportCard(name=direction.name, n=len(base.z), strengths=strengths, pixel_change=m["pixel_change"],
-                      class_kept=m.get("class_kept"), top_change=m.get("top_change"), style_change=m.get("style_change"),
+                      class_kept=m.get("class_kept"), top_change=m.get("top_change"),
+                      style_change=m.get("style_change"),
                       target=target if base.classes is not None else None, target_share=share,
                       random_kept=kept, random_pixel_change=pixels,
                       style_change_within=m.get("style_change_within") if kind == "style" else None,
                       random_kept_curve=curve if kind == "style" else None)
 
 
-def report_cards(G, classifier, directions: list[Direction], *, n: int = 200, seed: int = CARD_SEED) -> list[ReportCard]:
+def report_cards(G, classifier, directions: list[Direction], *, n: int = 200,
+                 seed: int = CARD_SEED) -> list[ReportCard]:
     """Cards for several directions on one set of held-out samples, with the random baseline measured once."""
     base = card_samples(G, classifier, n=n, seed=seed)
     baseline = random_baseline(G, classifier, base)

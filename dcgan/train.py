@@ -208,7 +208,8 @@ class Trainer:
         scaler.update()
 
     def train_step(self, real: torch.Tensor, *, update_g: bool, batch_size: int) -> torch.Tensor:
-        """One D step, and a G step if asked. Returns [loss_d, loss_g, D(x), D(G(z)), G updated] on the device (no host sync).
+        """One D step, and a G step if asked. Returns [loss_d, loss_g, D(x), D(G(z)), G updated] on the device (no
+        host sync).
 
         `real` is this rank's share of a global batch of `batch_size` (all of it in one process).
         """
@@ -237,7 +238,8 @@ class Trainer:
             self.D.requires_grad_(True)
             self.update_ema()
         return torch.stack([loss_d.detach(), loss_g.detach(), losses.score(kind, real_logits.detach()),
-                            losses.score(kind, fake_logits.detach()), torch.tensor(float(update_g), device=self.device)])
+                            losses.score(kind, fake_logits.detach()),
+                            torch.tensor(float(update_g), device=self.device)])
 
     # -- logging ---------------------------------------------------------------------------
     def _flush(self, pending: list[torch.Tensor], log_file, bar) -> None:
@@ -251,7 +253,8 @@ class Trainer:
                 kept = (f"{self.out / 'last.pt'} keeps the last good epoch" if self.epoch > 0
                         else "no epoch had finished, so nothing was saved")
                 raise TrainingError(
-                    f"loss became {'NaN' if math.isnan(ld) or math.isnan(lg) else 'infinite'} at epoch {self.epoch + 1}, "
+                    f"loss became {'NaN' if math.isnan(ld) or math.isnan(lg) else 'infinite'} at epoch "
+                    f"{self.epoch + 1}, "
                     f"step {first_step + i}; stopped, and {kept} (try a lower --lr)"
                 )
             if not updated:  # a critic-only step (wgan-gp): carry the last G loss
@@ -301,7 +304,8 @@ class Trainer:
 
     @torch.no_grad()
     def _log_verdict(self, noise: torch.Tensor) -> None:
-        """The per-image verdict of this epoch's fixed-z samples, fitted on up to LOG_VERDICT_IMAGES training images with this
+        """The per-image verdict of this epoch's fixed-z samples, fitted on up to LOG_VERDICT_IMAGES training images
+        with this
         epoch's D: the curve that agrees with the captions under images, unlike D's train-mode batch means."""
         from .verdict import auc, fit_verdict
 
@@ -330,8 +334,10 @@ class Trainer:
         model = build_model(self.model_config, _plain(self.G_shown.state_dict()), _plain(self.D.state_dict()))
         generated = generate(model.G, sample_z(500, self.cfg.nz, seed=self.cfg.seed + 1))
         # Up to FINAL_VERDICT_IMAGES: a bank of 1,500 and as many to calibrate on (~10 s at 64x64 on 2 cores)
-        subset = torch.randperm(len(self.data), generator=torch.Generator().manual_seed(0))[:FINAL_VERDICT_IMAGES].sort().values
-        verdict = fit_verdict(model.D, self.data.as_float(subset), generated=generated, data=self.data.name, seed=self.cfg.seed)
+        subset = torch.randperm(len(self.data),
+                                generator=torch.Generator().manual_seed(0))[:FINAL_VERDICT_IMAGES].sort().values
+        verdict = fit_verdict(model.D, self.data.as_float(subset), generated=generated, data=self.data.name,
+                              seed=self.cfg.seed)
         verdict.bank_index_ = subset.numpy()[verdict.bank_index_]  # indices into the whole data set, for held_out()
         return verdict.state_dict()
 

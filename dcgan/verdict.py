@@ -36,7 +36,8 @@ def pooled_features(D: Discriminator, images: torch.Tensor, *, batch_size: int =
     for chunk in images.split(batch_size):
         x = chunk.to(device, torch.float32)
         acts = D.activations(x)
-        feats.append(torch.cat([torch.cat([F.adaptive_max_pool2d(a, 1).flatten(1), a.mean((2, 3))], 1) for a in acts], 1).cpu())
+        feats.append(torch.cat([torch.cat([F.adaptive_max_pool2d(a, 1).flatten(1),
+                                           a.mean((2, 3))], 1) for a in acts], 1).cpu())
         logits.append(D.main[-1](acts[-1]).flatten().float().cpu())  # D(x) from its last activation: one pass, not two
     return torch.cat(feats).double().numpy(), torch.cat(logits).double().numpy()
 
@@ -86,7 +87,8 @@ class Verdict:
 
     def state_dict(self) -> dict:
         """Tensors and plain values only, so it rides in a weights-only checkpoint (the bank in float16)."""
-        refs = {k: torch.from_numpy(np.ascontiguousarray(getattr(self, k))) for k in ("logit_ref_", "typical_ref_", "combined_ref_")}
+        refs = {k: torch.from_numpy(np.ascontiguousarray(getattr(self, k))) for k in ("logit_ref_", "typical_ref_",
+                                                                                      "combined_ref_")}
         index = torch.from_numpy(np.asarray(self.bank_index_ if self.bank_index_ is not None else [], dtype=np.int64))
         return {"bank_": self.bank_.half(), **refs, "data": self.data, "auc_generated": self.auc_generated, "k": self.k,
                 "bank_index_": index}
@@ -97,7 +99,8 @@ class Verdict:
             refs = {k: state[k].double().numpy() for k in ("logit_ref_", "typical_ref_", "combined_ref_")}
             auc_generated = state.get("auc_generated")
             index = state.get("bank_index_")
-            return cls(state["bank_"].float(), **refs, data=str(state.get("data", "")), k=int(state.get("k", K_NEIGHBOURS)),
+            return cls(state["bank_"].float(), **refs, data=str(state.get("data", "")),
+                       k=int(state.get("k", K_NEIGHBOURS)),
                        auc_generated=None if auc_generated is None else float(auc_generated),
                        bank_index_=None if index is None else index.numpy())
         except (KeyError, AttributeError, TypeError, ValueError) as err:
@@ -210,7 +213,8 @@ def _cache_path(D: Discriminator, data_name: str, n_images: int):
     from .config import CACHE_ROOT
 
     safe = "".join(c if c.isalnum() else "_" for c in data_name)[:40]
-    return Path(os.environ.get("DCGAN_CACHE", CACHE_ROOT)).expanduser() / "verdict" / f"{_d_fingerprint(D)}-{safe}-{n_images}.pt"
+    return Path(os.environ.get("DCGAN_CACHE",
+                               CACHE_ROOT)).expanduser() / "verdict" / f"{_d_fingerprint(D)}-{safe}-{n_images}.pt"
 
 
 def calibrate(model, data, *, n_generated: int = 1000, seed: int = 0) -> Verdict:

@@ -31,6 +31,17 @@ def assert_clean(at: AppTest) -> None:
     assert not at.error, [e.value for e in at.error]
 
 
+def uploader(at: AppTest, base: str):
+    """The uploader keyed `base`, or its fresh key after a refusal (app.uploads empties a box that way)."""
+    return next(u for u in at.file_uploader if u.key == base or u.key.startswith(f"{base}-"))
+
+
+def refused(at: AppTest, base: str) -> bool:
+    """A refused file left its uploader: the box has a fresh key and holds nothing."""
+    box = uploader(at, base)
+    return box.key != base and not box.value
+
+
 def image_urls(at: AppTest) -> list[str]:
     return [img.proto.imgs[0].url for img in at.get("image")]
 
@@ -55,7 +66,7 @@ def test_model_page_shows_samples_with_scores_and_reacts_to_the_seed():
     at = open_page()
     sample_captions = [c for c in captions(at) if c.startswith("realness ")]
     assert len(sample_captions) == 16  # the verdict under every sample, then the digit reading
-    assert all(" · reads " in c and "nearest training" in c for c in sample_captions)
+    assert all(" · reads " in c and " · nearest " in c for c in sample_captions)  # "nearest (training)": 96 px cells
     assert all(0 <= float(c.split()[1]) <= 1 for c in sample_captions)
     assert len(at.dataframe) == 2  # G and D layer tables
     assert at.sidebar.selectbox(key="model_key").value == "mnist-32 (bundled)"
@@ -91,13 +102,15 @@ def test_uploads_load_a_reference_checkpoint_with_its_d_and_reject_junk():
     at = open_page()
     torch.manual_seed(0)
     g = _pth_bytes(reference_generator(nz=16, ngf=8, nc=1))
-    at.file_uploader(key="ckpt_upload").set_value([("junk.pt", b"not a checkpoint" * 10, "application/octet-stream")]).run()
+    at.file_uploader(key="ckpt_upload").set_value([("junk.pt", b"not a checkpoint" * 10,
+                                                    "application/octet-stream")]).run()
     assert len(at.error) == 1 and "Could not load junk.pt" in at.error[0].value
+    assert at.error[0].value.count("junk.pt") == 1 and refused(at, "ckpt_upload")  # the box no longer holds it
     assert at.sidebar.selectbox(key="model_key").value == "mnist-32 (bundled)"  # still on a working model
     assert len([c for c in captions(at) if c.startswith("realness ")]) == 16
 
-    at.file_uploader(key="ckpt_upload").set_value([("netG_epoch_3.pth", g, "application/octet-stream")]).run()
-    assert_clean(at)
+    uploader(at, "ckpt_upload").set_value([("netG_epoch_3.pth", g, "application/octet-stream")]).run()
+    assert_clean(at)  # the refusal's line went with the new upload
     picked = at.sidebar.selectbox(key="model_key").value
     assert picked == "netG_epoch_3.pth (uploaded, 64px, G only)"
     assert any("64 × 64 px" in m.value and "no discriminator" in m.value for m in at.markdown)
@@ -107,7 +120,7 @@ def test_uploads_load_a_reference_checkpoint_with_its_d_and_reject_junk():
 
     at.switch_page("views/model.py").run()
     d = _pth_bytes(_reference_discriminator())
-    at.file_uploader(key="ckpt_upload").set_value([("netG_epoch_5.pth", g, "application/octet-stream"),
+    uploader(at, "ckpt_upload").set_value([("netG_epoch_5.pth", g, "application/octet-stream"),
                                                    ("netD_epoch_5.pth", d, "application/octet-stream")]).run()
     assert_clean(at)
     assert at.sidebar.selectbox(key="model_key").value == "netG_epoch_5.pth (uploaded, 64px)"  # G and D, one model
@@ -120,7 +133,8 @@ def test_uploads_load_a_reference_checkpoint_with_its_d_and_reject_junk():
 
 # -- Latent sliders ------------------------------------------------------------------------------------
 def server_sliders(at: AppTest) -> AppTest:
-    """The page's own Streamlit sliders: AppTest has no browser to run the live view (tests/e2e/test_live_view_browser.py)."""
+    """The page's own Streamlit sliders: AppTest has no browser to run the live view
+    (tests/e2e/test_live_view_browser.py)."""
     at.toggle(key="live_on").set_value(False).run()
     assert_clean(at)
     return at
@@ -150,6 +164,7 @@ def test_a_saved_z_loads_back_and_an_attribute_becomes_a_slider():
     np.save(wrong, np.zeros(7, np.float32))
     at.file_uploader(key="z_upload").set_value(("short.npy", wrong.getvalue(), "application/octet-stream")).run()
     assert at.error and "this model's z has 100 numbers" in at.error[0].value
+    assert at.error[0].value.count("short.npy") == 1 and refused(at, "z_upload")
     at.multiselect(key="attr_with").set_value([1, 2]).run()
     at.multiselect(key="attr_without").set_value([3]).run()
     at.text_input(key="attr_name").set_value("slant").run()
@@ -175,8 +190,9 @@ def test_sliders_carry_report_cards_ranges_that_reach_and_directions_files():
     other = directions_bytes([Direction("eight", torch.nn.functional.normalize(torch.ones(8), dim=0))])
     at.file_uploader(key="directions_upload").set_value(("small.npz", other, "application/octet-stream")).run()
     assert at.error and "nz 8 but this model's z has 100" in at.error[0].value
+    assert at.error[0].value.count("small.npz") == 1 and refused(at, "directions_upload")
     mine = directions_bytes([Direction("mine", torch.nn.functional.normalize(torch.arange(100.0), dim=0), span=4.0)])
-    at.file_uploader(key="directions_upload").set_value(("mine.npz", mine, "application/octet-stream")).run()
+    uploader(at, "directions_upload").set_value(("mine.npz", mine, "application/octet-stream")).run()
     assert_clean(at)
     loaded = next(s for s in at.slider if s.label == "mine")
     assert loaded.max == 4.0 and len([c for c in at.caption if c.value.startswith("class kept")]) == 10  # 9 + its card
@@ -195,7 +211,8 @@ def test_walk_reacts_to_steps_keyframes_and_loop():
     at.checkbox(key="walk_loop").uncheck().run()
     assert at.warning and "at least two keyframes" in at.warning[0].value
     two = np.random.default_rng(2).standard_normal((2, 100))
-    at.file_uploader(key="walk_z_upload").set_value(("two.json", json.dumps(two.tolist()).encode(), "application/json")).run()
+    at.file_uploader(key="walk_z_upload").set_value(("two.json", json.dumps(two.tolist()).encode(),
+                                                     "application/json")).run()
     assert_clean(at)
     assert any("9 frames" in c for c in captions(at))  # sample #5 then the two saved z's
     assert any("two.json[1]" in c.value for c in at.caption)

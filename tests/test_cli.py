@@ -12,7 +12,8 @@ ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
 
 
 def run_cli(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "dcgan", *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=300)
+    return subprocess.run([sys.executable, "-m", "dcgan", *map(str, args)], cwd=cwd, capture_output=True, text=True,
+                          timeout=300)
 
 
 def test_train_sample_info_export_end_to_end(tmp_path):

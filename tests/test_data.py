@@ -109,3 +109,16 @@ def test_mnist_is_parsed_once_then_read_from_the_cache(tmp_path, monkeypatch):
     cache.write_bytes(b"not an npz")  # a corrupt cache is parsed again and rewritten, never an error
     again, _ = _mnist()
     assert np.array_equal(again, images) and np.load(cache)["images"].shape == images.shape
+
+
+def test_digit_data_sets_are_named_once():
+    from types import SimpleNamespace
+
+    from dcgan.data import BUILTIN, DIGIT_DATASETS, default_channels, is_digit_data, is_digit_model
+
+    assert [name for name in BUILTIN if is_digit_data(name)] == ["mnist", "digits"]
+    assert is_digit_data("torchvision-mnist") and not is_digit_data("fashion-mnist") and not is_digit_data(None)
+    assert all(default_channels(name) == 1 for name in DIGIT_DATASETS) and default_channels("emoji") == 3
+    grey, colour = SimpleNamespace(channels=1, dataset="mnist"), SimpleNamespace(channels=3, dataset="mnist")
+    assert is_digit_model(grey) and not is_digit_model(colour)
+    assert not is_digit_model(grey, "emoji") and is_digit_model(SimpleNamespace(channels=1, dataset=""), "digits")

@@ -43,7 +43,8 @@ def test_a_file_for_another_nz_or_not_a_directions_file_is_refused():
 
 
 def test_cli_writes_directions_that_load_back_and_refuses_bad_input(tiny_checkpoint, tmp_path):
-    r = run_cli("directions", tiny_checkpoint, "--method", "sefa", "--k", "3", "--cards", "16", "--out", tmp_path / "s.npz")
+    r = run_cli("directions", tiny_checkpoint, "--method", "sefa", "--k", "3", "--cards", "16", "--out",
+                tmp_path / "s.npz")
     assert r.returncode == 0, r.stderr
     directions, cards, _ = load_directions(tmp_path / "s.npz", nz=8)
     assert [d.name for d in directions] == ["SeFa1", "SeFa2", "SeFa3"] and len(cards) == 3 and "pixels move" in r.stdout

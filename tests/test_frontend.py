@@ -69,6 +69,9 @@ def test_one_line_and_a_failed_load_names_the_file_once():
     assert frontend.one_line(ValueError("x" * 500)) == "x" * 300
     line = frontend.load_failed("junk.pt", ValueError("junk.pt: not a PyTorch checkpoint"))
     assert line == "Could not load junk.pt: not a PyTorch checkpoint"
+    line = frontend.load_failed("z.npy", ValueError("z.npy is not a z vector: expected a .npy array"))
+    assert line == "Could not load z.npy: the file is not a z vector: expected a .npy array"
+    assert frontend.load_failed("a", ValueError("not a checkpoint")) == "Could not load a: not a checkpoint"
 
 
 def test_an_unexpected_error_is_one_line_for_the_user_and_a_full_traceback_in_the_log(caplog):
@@ -122,6 +125,11 @@ def test_captions_keep_short_phrases_on_one_line():
     assert " " not in shown.replace(" · ", "")  # the only places a line may break are between phrases
     long = "the same 16 z at epoch 1 (epoch_001.pt)"
     assert frontend.keep_phrases(long) == long  # a long phrase wraps as text does
+    thumb = frontend.keep_phrases("-2σ · realness 0.08 · reads 5 (100%) · nearest training 0.30", 96)
+    assert thumb.split(" · ") == ["-2σ", "realness\u00a00.08", "reads\u00a05\u00a0(100%)", "nearest\u00a00.30"]
+    assert all(len(p) * frontend.CHAR_PX <= 96 for p in thumb.split(" · "))  # each phrase fits a 96 px cell
+    assert frontend.keep_phrases("nearest training 0.30", 256) == "nearest\u00a0training\u00a00.30"  # room: kept
+    assert frontend.keep_phrases(frontend.verdict_caption(float("nan")), 96) == "no\u00a0verdict"
 
 
 def test_display_scales_and_the_square_grid():

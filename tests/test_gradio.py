@@ -1,4 +1,5 @@
-"""The Gradio front end: named API endpoints answer gradio_client on a loopback port; handlers refuse bad files cleanly."""
+"""The Gradio front end: named API endpoints answer gradio_client on a loopback port; handlers refuse bad files
+cleanly."""
 from pathlib import Path
 
 import pytest
@@ -86,9 +87,9 @@ def test_sliders_and_filters_on_a_tiny_model(ga, tiny_checkpoint):
     assert still.shape == moved.shape == (256, 256) and (still != moved).any()
     assert caption.startswith("realness ") and "share of real training images" in caption and "ROC-AUC" in caption
     quiet = dict(progress=lambda *a, **k: None)
-    picture, figures = ga.filters(path, "through G", "layer1", 4, 16, True, "digits", **quiet)
+    rows, figures = ga.filters(path, "through G", "layer1", 4, 16, True, "digits", **quiet)
     # 4 rows of 1 optimised + 1 suppressing + 5 + 5 real images, 16 px upscaled x4 with 2 px padding
-    assert picture.shape == (4 * (2 + 4 * 18), 4 * (2 + 12 * 18), 3)
+    assert [image.shape for image, _ in rows] == [(4 * (2 + 18), 4 * (2 + 12 * 18), 3)] * 4
     assert "best random G sample" in figures and "through G" in figures
     _, pixel_figures = ga.filters(path, "in pixels", "layer1", 2, 16, False, "digits", **quiet)
     assert "superstimul" in pixel_figures
@@ -118,12 +119,14 @@ def test_invert_endpoint_returns_z_and_reconstruction(gradio_url, tmp_path):
     page = Image.new("RGB", (60, 80), (255, 255, 255))  # a black "1" on a white page, not the model's size
     page.paste((0, 0, 0), (26, 10, 34, 70))
     page.save(tmp_path / "one.png")
-    z, recon, text = Client(gradio_url, verbose=False).predict(handle_file(str(tmp_path / "one.png")), api_name="/invert")
+    z, recon, text = Client(gradio_url, verbose=False).predict(handle_file(str(tmp_path / "one.png")),
+                                                               api_name="/invert")
     assert len(z) == 100 and 0.7 < np.linalg.norm(z) / 10 < 1.3
     pair = np.asarray(Image.open(recon).convert("L"), dtype=float)
     half = pair.shape[1] // 2
     assert abs(pair[:, :half].mean() - pair[:, half:].mean()) < 40  # G(z) is as dark as the flipped target
-    assert pair[:, half:][:, half // 2 - 8 : half // 2 + 8].mean() > pair[:, half:].mean()  # bright stroke in the middle
+    assert pair[:, half:][:,
+                          half // 2 - 8 : half // 2 + 8].mean() > pair[:, half:].mean()  # bright stroke in the middle
     assert "RMS pixel error" in text
 
 
@@ -177,11 +180,15 @@ def test_colour_by_redraws_the_cached_map_without_mapping_again(ga, tiny_checkpo
 
 
 def test_filters_rows_are_labelled_with_their_channel_and_figures(ga, tiny_checkpoint):
-    _, figures = ga.filters(str(tiny_checkpoint), "through G", "layer1", 3, 16, False, "digits",
-                            progress=lambda *a, **k: None)
-    for n in range(3):
-        assert f"| {n + 1} | layer1 · ch {n} | " in figures
-    assert figures.count("× top real") == 3 and figures.count("× best random") == 3
+    rows, _ = ga.filters(str(tiny_checkpoint), "through G", "layer1", 3, 16, False, "digits",
+                         progress=lambda *a, **k: None)
+    captions = [caption for _, caption in rows]  # each under its own row of images
+    assert [c.split(" · ")[:2] for c in captions] == [["layer1", f"ch {n}"] for n in range(3)]
+    assert all("× top real" in c and "× best random" in c for c in captions)
+    pool = {im.tobytes() for im in ga.to_uint8(ga.frontend.real_pool("digits", 16, 1))[..., 0]}
+    image = rows[0][0]  # 1 optimised + 5 + 5 real images of 16 px, 2 px apart, upscaled x4
+    cells = [image[8::4, 4 * (2 + 18 * j)::4][:16, :16, 0] for j in range(1, 11)]
+    assert all(cell.tobytes() in pool for cell in cells)  # the real examples are real images of the set
 
 
 def test_generate_truncates_g_features_at_the_offered_values_only(ga, tiny_checkpoint):

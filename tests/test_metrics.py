@@ -29,7 +29,8 @@ def test_classifier_reaches_98_percent_on_its_held_out_split():
 
 def test_frechet_real_halves_beat_noise():
     clf = load_classifier()
-    real = load_data("mnist", image_size=32).as_float(torch.randperm(5000, generator=torch.Generator().manual_seed(0))[:1000])
+    real = load_data("mnist",
+                     image_size=32).as_float(torch.randperm(5000, generator=torch.Generator().manual_seed(0))[:1000])
     floor = frechet_distance(clf.features, 128, real[:500], real[500:])
     noise = frechet_distance(clf.features, 128, real[:500], torch.rand(500, 1, 32, 32) * 2 - 1)
     assert 0 <= floor < noise / 10

@@ -46,7 +46,8 @@ def attack(code: str, *, limit_mb: int = LIMIT_MB) -> dict:
     """Run `code` in a fresh Python under an address-space limit of baseline + limit_mb; its outcome, time and peak."""
     script = CHILD.format(limit=limit_mb, code=textwrap.indent(textwrap.dedent(code), "    "))
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env, cwd=ROOT)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          env=env, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -244,7 +245,8 @@ def test_ordinary_truncation_draws_what_redrawing_always_drew():
     ["filters", "CKPT", "--steps", "0"], ["walk", "CKPT", "--seeds", *map(str, range(1000))],
     ["walk", "CKPT", "--steps", "5000", "--n-keyframes", "4"],
     ["invert", "CKPT", "digit.png", "--bank", "1000000000"], ["invert", "CKPT", *[f"{i}.png" for i in range(2000)]],
-    ["directions", "CKPT", "--method", "pca", "--k", "100000"], ["directions", "CKPT", "--method", "pca", "--cards", "-1"],
+    ["directions", "CKPT", "--method", "pca", "--k", "100000"],
+                                  ["directions", "CKPT", "--method", "pca", "--cards", "-1"],
     ["timeline", "runs/x", "--n", "0"], ["timeline", "runs/x", "--n", "1000000"],
 ])
 def test_nonsense_numbers_are_refused_before_loading(argv, monkeypatch, capsys):

@@ -13,7 +13,8 @@ from dcgan.models import Generator
 
 
 def trained_like_G(seed: int = 0, **overrides) -> Generator:
-    """A tiny G whose BatchNorm running statistics are far from (0, 1), and whose images have contrast, as after training."""
+    """A tiny G whose BatchNorm running statistics are far from (0, 1), and whose images have contrast, as after
+    training."""
     torch.manual_seed(seed)
     G = Generator(ModelConfig(**{**dict(image_size=16, channels=3, nz=8, ngf=8, ndf=8), **overrides}))
     for m in G.modules():

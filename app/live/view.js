@@ -178,6 +178,7 @@ function sizeCanvas(s, data) {
   if (s.image && s.image.width === data.size) return;
   s.canvas.width = s.canvas.height = data.size;
   s.canvas.style.width = s.canvas.style.height = `${data.display}px`;
+  s.root.style.setProperty("--dl-canvas", `${data.display}px`);  // the slider box takes the rest of the window
   s.image = new ImageData(data.size, data.size);
 }
 

@@ -26,7 +26,8 @@ def pool(mid: str, _model, seed: int, truncation: float | None):  # truncation: 
 def example(model, mid: str, seed: int):
     """Groups for 'much style a − little style a + little style c', picked from a labelled pool."""
     c1, c2, c3 = st.columns(3)
-    style = c1.selectbox("Attribute", STYLES, key="arith_style", format_func=lambda s: f"{s} ({'/'.join(STYLE_WORDS[s])})")
+    style = c1.selectbox("Attribute", STYLES, key="arith_style",
+                         format_func=lambda s: f"{s} ({'/'.join(STYLE_WORDS[s])})")
     a_class = c2.selectbox("A and B: the digit", list(range(10)), index=3, key="arith_from")
     c_class = c3.selectbox("C: the digit", list(range(10)), index=7, key="arith_to")
     samples = pool(mid, model, seed, core.truncation())
@@ -40,8 +41,10 @@ def example(model, mid: str, seed: int):
                 f"A are the {len(groups[0])} samples the classifier calls a {a_class} (≥ 90% sure) with most {style}, "
                 f"B those with least, C the {c_class}s with least, out of {N_POOL} samples.")
     images, captions = core.render(model, samples.z[sum(groups, [])])
-    core.show_images(images, [f"{g} · {c}" for g, c in zip(["A"] * 4 + ["B"] * 4 + ["C"] * 4, captions)],
-                     per_row=12, scale=max(1, core.thumb_scale(model.config) // 2 + 1))
+    for g, (name, col) in enumerate(zip("ABC", st.columns(3))):  # each group 2 x 2: room to read
+        with col:
+            core.show_images(images[4 * g:4 * g + 4], [f"{name} · {c}" for c in captions[4 * g:4 * g + 4]], per_row=2,
+                             scale=max(1, core.thumb_scale(model.config) // 2 + 1), room=1 / 3)
     return [samples.z[g] for g in groups]
 
 
@@ -50,12 +53,14 @@ def chosen(model, seed: int, *, c_given: bool = False):
     z = L.sample_z(N_SAMPLES, model.config.nz, seed=int(seed))  # truncation is in model.G (main)
     images, captions = core.render(model, z)
     core.show_images(images, [f"#{i + 1} · {c}" for i, c in enumerate(captions)],
-                     per_row=12, scale=max(1, core.thumb_scale(model.config) // 2 + 1))
+                     per_row=8, scale=max(1, core.thumb_scale(model.config) // 2 + 1))
     numbers = list(range(1, N_SAMPLES + 1))
     c1, c2, c3 = st.columns(3)
     a = c1.multiselect("A", numbers, key="arith_a", help="Samples that share a concept (same digit, one style)")
-    b = c2.multiselect("− B", numbers, key="arith_b", help="The same digit without that style: A − B is then the style alone")
-    c = c3.multiselect("+ C", numbers, key="arith_c", help="Another digit, with B's style: the result should be C with A's")
+    b = c2.multiselect("− B", numbers, key="arith_b",
+                       help="The same digit without that style: A − B is then the style alone")
+    c = c3.multiselect("+ C", numbers, key="arith_c",
+                       help="Another digit, with B's style: the result should be C with A's")
     st.caption("What works: A and B the same digit, differing in one thing (thickness, slant, width); C a different "
                "digit that looks like B. Groups with nothing in common give an arbitrary digit.")
     if not (a and b and (c or c_given)):
@@ -89,7 +94,8 @@ def equation(model, means, result) -> None:
 def outcome(model, mid: str, groups, noise: float, seed: int) -> None:
     """How often the result keeps C's class and takes A − B's attribute, against mean(C) + the same noise."""
     clf = cards_.classifier(mid, model.config)
-    sd = {k: float(v.std()) for k, v in pool(mid, model, 0, core.truncation()).style.items()} if clf is not None else None
+    sd = {k: float(v.std()) for k, v in pool(mid, model, 0,
+                                             core.truncation()).style.items()} if clf is not None else None
     if sd is None:
         st.caption("The outcome is measured only for digit models (it needs the digit classifier).")
         return
@@ -117,7 +123,8 @@ def main() -> None:
     c1, c2, c3 = st.columns([3, 1, 2])
     mode = c1.radio("Groups", [EXAMPLE, CHOOSE] if digits else [CHOOSE], key="arith_mode", horizontal=True)
     seed = int(c2.number_input("Seed for the samples", 0, 10**6, 0, key="arith_seed"))
-    noise = c3.select_slider("Family noise (± per coordinate)", [0.0, 0.1, 0.25, 0.5, 1.0], value=0.25, key="arith_noise")
+    noise = c3.select_slider("Family noise (± per coordinate)", [0.0, 0.1, 0.25, 0.5, 1.0], value=0.25,
+                             key="arith_noise")
     c_z = sent_c(model)
     groups = example(model, mid, seed) if mode == EXAMPLE else chosen(model, seed, c_given=c_z is not None)
     if groups is None:

@@ -1,4 +1,5 @@
-"""Inside G: each unit's activation map over samples, and what switching it off or forcing it on does (GAN Dissection)."""
+"""Inside G: each unit's activation map over samples, and what switching it off or forcing it on does (GAN
+Dissection)."""
 import streamlit as st
 import torch
 

@@ -49,7 +49,7 @@ def selection_panel(model, mid: str, table, rows: list[int]) -> None:
                 + (f"; {len(shown)} shown, real and generated alternating" if len(rows) > len(shown) else ""))
     names = table.class_names()
     captions = [f"{table.kind[r]} · class {names[r]} · {core.verdict_caption(table.score[r])}" for r in shown]
-    core.show_images(core.to_uint8(table.images[shown]), captions, per_row=12, scale=core.thumb_scale(model.config))
+    core.show_images(core.to_uint8(table.images[shown]), captions, per_row=6, scale=core.thumb_scale(model.config))
     generated = [r for r in rows if table.kind[r] == "generated"]
     if not generated:
         st.caption("Only real images selected: generated points can be sent to the slider and walk pages.")

@@ -1,4 +1,5 @@
-"""Filters: what each channel of a D layer responds to, through G or in pixels, beside the real images that excite it."""
+"""Filters: what each channel of a D layer responds to, through G or in pixels, beside the real images that excite
+it."""
 import streamlit as st
 import torch
 
@@ -12,7 +13,8 @@ def controls(model) -> dict:
     """The page's widgets; nothing heavy runs here."""
     names = model.D.layer_names
     c1, c2, c3, c4 = st.columns(4)
-    method = c1.radio("Method", list(METHODS), key="filt_method", help=" ".join(f"{k}: {v}" for k, v in METHODS.items()))
+    method = c1.radio("Method", list(METHODS), key="filt_method",
+                      help=" ".join(f"{k}: {v}" for k, v in METHODS.items()))
     layer = c2.selectbox("D layer", names, index=min(1, len(names) - 1), key="filt_layer",
                          help="Names as in the Model page's architecture table. Early layers see strokes, later ones parts.")
     index = names.index(layer) + 1
@@ -22,7 +24,8 @@ def controls(model) -> dict:
     count = c4.slider("Channels to show", 1, min(32, n_channels), min(8, n_channels), key="filt_count")
     c5, c6, c7, c8 = st.columns(4)
     through_g = method == THROUGH_G
-    steps = c5.select_slider("Steps", [16, 32, 64, 128, 256, 512], value=64 if through_g else 256, key=f"filt_steps_{method}")
+    steps = c5.select_slider("Steps", [16, 32, 64, 128, 256, 512], value=64 if through_g else 256,
+                             key=f"filt_steps_{method}")
     per_channel = c6.slider("Images per channel", 1, 4, 1, key="filt_k", disabled=not through_g,
                             help="Through G only: several images, pushed apart by a diversity term.")
     suppress = c7.checkbox("Also the images that most suppress each channel", key="filt_suppress")
@@ -43,19 +46,23 @@ def run(model, options: dict) -> dict:
     return {"report": report, "pool": pool}
 
 
+WIDE = 2.0  # the optimised image's column: room for its two-line caption ('1.28× best random' on one line)
+
+
 def _columns(r) -> list:
     k, low = r.images.shape[1], r.suppressing is not None
-    return st.columns([1.4] * k + [1.4] * low + [0.3] + [1] * N_REAL + [0.3] + [1] * N_REAL)
+    return st.columns([WIDE] * k + [WIDE] * low + [0.3] + [1] * N_REAL + [0.3] + [1] * N_REAL)
 
 
 def header(r) -> None:
-    """Column titles once above the rows."""
-    cols, k, low = _columns(r), r.images.shape[1], r.suppressing is not None
+    """Column titles once above the rows, each over its whole group of columns (a title never wraps in one)."""
+    k, low = r.images.shape[1], r.suppressing is not None
+    cols = st.columns([WIDE * k] + [WIDE] * low + [0.3, N_REAL, 0.3, N_REAL])
     cols[0].markdown(f"**{r.method}**")
     if low:
-        cols[k].markdown("**suppresses**")
-    cols[k + low + 1].markdown("**real, exciting it most**")
-    cols[k + low + N_REAL + 2].markdown("**real, exciting it least**")
+        cols[1].markdown("**suppresses**")
+    cols[low + 2].markdown("**real, exciting it most**")
+    cols[low + 4].markdown("**real, exciting it least**")
 
 
 def show_channel(result: dict, n: int, scale: int) -> None:
@@ -66,14 +73,16 @@ def show_channel(result: dict, n: int, scale: int) -> None:
     images = core.to_uint8(r.images[n])
     caption = frontend.channel_label(r, n)
     for j in range(k):
-        core.show_image(images[j], caption if j == 0 else f"{r.activation[n, j]:.3g}", scale=scale + 1, container=cols[j])
+        core.show_image(images[j], caption if j == 0 else f"{r.activation[n, j]:.3g}", scale=scale + 1,
+                        container=cols[j])
     if low:
         core.show_image(core.to_uint8(r.suppressing[n:n + 1])[0], "suppresses", scale=scale + 1, container=cols[k])
     for offset, idx, values in ((k + low + 1, r.top_real[n], r.top_real_values[n]),
                                 (k + low + N_REAL + 2, r.bottom_real[n], r.bottom_real_values[n])):
         for j, (i, v) in enumerate(zip(core.to_uint8(pool[idx]), values)):
             core.show_image(i, f"{v:.3g}", scale=scale, container=cols[offset + j])
-    cols[0].caption(frontend.channel_figures(r, n))
+    figures = frontend.channel_figures(r, n).split(", ")  # one figure a line, each kept whole
+    cols[0].caption("  \n".join(frontend.keep_phrases(line) for line in figures))
 
 
 def main() -> None:

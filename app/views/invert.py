@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 import torch
 
-from app import core
+from app import core, uploads
 from app.canvas import draw
 from dcgan.data import decode_image, model_default_data
 from dcgan.invert import InvertSettings, feature_nets, invert, real_nn_reference, target_options, to_target
@@ -19,14 +19,32 @@ def yardstick(name: str, image_size: int, channels: int) -> float:
     return real_nn_reference(core.dataset(name, image_size, channels).as_float())
 
 
+def _check_upload(channels: int) -> None:
+    """Decode the image as it arrives: one that cannot be read is refused there, not at Find z."""
+    upload = uploads.current("invert_upload")
+    if upload is None:
+        return
+    try:
+        decode_image(upload.getvalue(), channels)
+    except core.DcganError as err:  # over the pixel limit (read from the header, nothing decoded)
+        uploads.refuse("invert_upload", [uploads.failed(upload.name, err)])
+    except Exception:  # any decoder failure means "not a readable image"
+        uploads.refuse("invert_upload", [f"Could not load {upload.name}: not a readable image; try a png, jpg, "
+                                         "webp, bmp or gif."])
+    else:
+        uploads.accept("invert_upload")
+
+
 def source_image(model) -> tuple[bytes | None, str]:
     """The user's image as file bytes (drawn on the canvas or uploaded), and a name for it."""
     how = st.radio("Image", ["Draw", "Upload"], horizontal=True, key="invert_source",
                    disabled=model.config.channels != 1, help="Drawing is for greyscale (digit) models")
     if how == "Draw" and model.config.channels == 1:
         return draw(key="invert_canvas"), "drawing"
-    upload = st.file_uploader("An image of any size (png, jpg, webp, bmp, gif)", key="invert_upload",
-                              type=["png", "jpg", "jpeg", "webp", "bmp", "gif"])
+    upload = st.file_uploader("An image of any size (png, jpg, webp, bmp, gif)", key=uploads.key("invert_upload"),
+                              type=["png", "jpg", "jpeg", "webp", "bmp", "gif"], on_change=_check_upload,
+                              args=(model.config.channels,))
+    uploads.show_errors("invert_upload")
     return (upload.getvalue(), Path(upload.name).stem) if upload is not None else (None, "")
 
 

@@ -2,7 +2,7 @@
 import pandas as pd
 import streamlit as st
 
-from app import core
+from app import core, uploads
 from dcgan.latent import generate, sample_z
 from dcgan.summary import architecture
 from dcgan.train import fixed_noise
@@ -11,26 +11,28 @@ from dcgan.verdict import verdict_report
 
 def _on_upload() -> None:
     """Runs before the script reruns, so it may switch the sidebar's model picker to the new file."""
-    files = st.session_state.get("ckpt_upload") or []
+    files = uploads.current("ckpt_upload") or []
     seen = st.session_state.setdefault("upload_seen", set())
     new = [f for f in files if f.file_id not in seen]
     if not new:  # a file was removed from the list: nothing to load
         return
     seen.update(f.file_id for f in new)
     added, errors = core.save_uploads(new)
-    st.session_state["upload_errors"] = errors
+    if errors:  # the box empties (a file that loaded is in the sidebar's model picker already)
+        uploads.refuse("ckpt_upload", errors)
+    else:
+        uploads.accept("ckpt_upload")
     if added:
         st.session_state["model_key"] = added[-1]
 
 
 def upload_box() -> None:
     st.file_uploader("Upload a checkpoint (.pt, .pth, .safetensors)", type=["pt", "pth", "safetensors"],
-                     accept_multiple_files=True, key="ckpt_upload", on_change=_on_upload,
+                     accept_multiple_files=True, key=uploads.key("ckpt_upload"), on_change=_on_upload,
                      help="This project's files and exports, or pytorch/examples' netG_epoch_N.pth (add its "
                           "netD_epoch_N.pth in the same upload to get D too). Files are read as weights only: "
                           "nothing in them can run. Uploads stay in this browser session.")
-    for message in st.session_state.get("upload_errors", []):
-        st.error(message, icon=":material/error:")
+    uploads.show_errors("ckpt_upload")
 
 
 def samples(model) -> None:
@@ -64,7 +66,8 @@ def fixed_z_verdict(model) -> list[dict] | None:
         return None
     nz, seed = model.config.nz, (model.meta.get("train_config") or {}).get("seed", 0)
     realness = model.realness(generate(model.G, fixed_noise(nz, seed)))
-    return [{"epoch": model.meta.get("epoch"), "step": model.meta["step"], "realness_generated": float(realness.mean())}]
+    return [{"epoch": model.meta.get("epoch"), "step": model.meta["step"],
+             "realness_generated": float(realness.mean())}]
 
 
 def verdict_panel(model, mid: str) -> None:
@@ -76,7 +79,8 @@ def verdict_panel(model, mid: str) -> None:
         return
     if not model.has_verdict():
         st.info("This file carries no calibration for the verdict and was not trained on a built-in data set. "
-                "Calibrate it on real images here, or with `python -m dcgan calibrate FILE --data YOUR_IMAGES --out FILE`.")
+                "Calibrate it on real images here, or with `python -m dcgan calibrate FILE --data YOUR_IMAGES --out "
+                "FILE`.")
         data = core.model_dataset(model, key="verdict_data")
         if st.button(f"Calibrate the verdict on {data.name}", key="verdict_calibrate", icon=":material/tune:"):
             with st.spinner("Fitting the verdict on real images…"):

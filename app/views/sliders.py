@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 import torch
 
-from app import core, live_view
+from app import core, live_view, uploads
 from app import direction_cards as cards_
 from app.common import read_z, z_to_json, z_to_npy
 from dcgan import latent as L
@@ -48,14 +48,14 @@ def picker(model, mid: str) -> None:
 
 def _on_z_upload(mid: str, nz: int) -> None:
     """A widget callback, so it may reset the sliders before they are drawn again."""
-    upload = st.session_state.get("z_upload")
-    st.session_state.pop("z_upload_error", None)
+    upload = uploads.current("z_upload")
+    uploads.accept("z_upload")
     if upload is None:
         return
     try:
         core.set_slider_start(mid, read_z(upload.name, upload.getvalue(), nz)[0])
     except core.DcganError as err:
-        st.session_state["z_upload_error"] = str(err)
+        uploads.refuse("z_upload", [uploads.failed(upload.name, err)])
 
 
 def z_io(model, mid: str, z: torch.Tensor) -> None:
@@ -65,10 +65,9 @@ def z_io(model, mid: str, z: torch.Tensor) -> None:
                        on_click="ignore")
     c2.download_button("Copy z (JSON)", z_to_json(z), "z.json", mime="application/json", key="dl_json",
                        icon=":material/download:", on_click="ignore")
-    st.file_uploader("Load a z you saved (.npy or .json)", type=["npy", "json"], key="z_upload",
+    st.file_uploader("Load a z you saved (.npy or .json)", type=["npy", "json"], key=uploads.key("z_upload"),
                      on_change=_on_z_upload, args=(mid, model.config.nz))
-    if "z_upload_error" in st.session_state:
-        st.error(st.session_state["z_upload_error"], icon=":material/error:")
+    uploads.show_errors("z_upload")
 
 
 def randomise(mid: str, nz: int) -> None:
@@ -146,7 +145,8 @@ def direction_sources(model, mid: str) -> list:
     digits = cards_.classifier(mid, model.config) is not None
     c1, c2, c3, c4, c5 = st.columns([3, 3, 2, 2, 3])
     k = c1.slider("PCA directions (GANSpace)", 0, 12, 6, key="n_pca")
-    k_sefa = c2.slider("SeFa directions", 0, 8, 0, key="n_sefa", help="Closed form: eigenvectors of G's first-layer weight")
+    k_sefa = c2.slider("SeFa directions", 0, 8, 0, key="n_sefa",
+                       help="Closed form: eigenvectors of G's first-layer weight")
     use_style = c3.toggle("Style", value=digits, key="use_style", disabled=not digits,
                           help="Thickness (ink), slant and width: each moves its measured attribute along what the "
                                "digit classifier is least sensitive to; the slider reaches where its card says the "
@@ -157,7 +157,8 @@ def direction_sources(model, mid: str) -> list:
                                  "classifier's labels of 3,000 samples)." if digits else "Needs a digit model.")
     raw = c5.multiselect("Raw z dimensions", list(range(nz)), default=[], key="raw_dims")
     found, cards = [], {}
-    for method, wanted in (("pca", k), ("sefa", k_sefa), ("style", use_style and digits), ("class", use_classes and digits)):
+    for method, wanted in (("pca", k), ("sefa", k_sefa), ("style", use_style and digits),
+                           ("class", use_classes and digits)):
         if wanted:
             directions, by_name = cards_.builtin(model, mid, path, method)
             chosen = directions[:wanted] if method in ("pca", "sefa") else directions
@@ -198,23 +199,24 @@ def directions_io(model, mid: str, directions: list) -> None:
         cards = st.session_state.get("slider_cards", {})
         data = directions_bytes([d for _, d in directions], [cards[k] for k, _ in directions],
                                 model_fingerprint=fingerprint(model.G)) if directions else b""
-        st.download_button("Save these directions", data, "directions.npz", key="dl_directions", disabled=not directions,
+        st.download_button("Save these directions", data, "directions.npz", key="dl_directions",
+                           disabled=not directions,
                            icon=":material/download:", on_click="ignore")
         st.file_uploader("Load directions (from this page or python -m dcgan directions)", type=["npz"],
-                         key="directions_upload", on_change=_on_directions_upload, args=(model.config.nz,))
-        if "directions_upload_error" in st.session_state:
-            st.error(st.session_state["directions_upload_error"], icon=":material/error:")
+                         key=uploads.key("directions_upload"), on_change=_on_directions_upload,
+                         args=(model.config.nz,))
+        uploads.show_errors("directions_upload")
 
 
 def _on_directions_upload(nz: int) -> None:
-    upload = st.session_state.get("directions_upload")
-    st.session_state.pop("directions_upload_error", None)
+    upload = uploads.current("directions_upload")
+    uploads.accept("directions_upload")
     if upload is None:
         return
     try:
         loaded, _, _ = read_directions(upload.getvalue(), nz=nz, name=upload.name)
     except core.DcganError as err:
-        st.session_state["directions_upload_error"] = str(err)
+        uploads.refuse("directions_upload", [uploads.failed(upload.name, err)])
         return
     for d in loaded:
         core.add_user_direction(d)

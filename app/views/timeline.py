@@ -95,7 +95,8 @@ def map_figure(amap, i: int, classes):
         pick = (~gen) & (amap.labels == c)
         fig.add_scatter(x=xy[pick, 0], y=xy[pick, 1], mode="markers", marker=dict(size=6),
                         name=f"real {classes[c] if 0 <= c < len(classes) else '?'}")
-    fig.update_layout(height=420, margin=dict(l=10, r=10, t=10, b=10), xaxis=dict(range=[lo[0] - pad[0], hi[0] + pad[0]]),
+    fig.update_layout(height=420, margin=dict(l=10, r=10, t=10, b=10),
+                      xaxis=dict(range=[lo[0] - pad[0], hi[0] + pad[0]]),
                       yaxis=dict(range=[lo[1] - pad[1], hi[1] + pad[1]]), legend=dict(font=dict(size=10)))
     return fig
 
@@ -200,7 +201,8 @@ def side_by_side_tab() -> None:
             core.show_image(grid_from(images), f"{label}: the same 16 z", scale=2)
     data = data_for(models[0])
     key = ("pair", file_version(choices[a]), file_version(choices[b]), data.name)
-    if core.existing_job(key) is None and st.button("Measure both and map them", key="sbs_go", icon=":material/play_arrow:"):
+    if core.existing_job(key) is None and st.button("Measure both and map them", key="sbs_go",
+                                                    icon=":material/play_arrow:"):
         core.job(key, _pair_job, [choices[a], choices[b]], data, 500, core.results())
     job = core.existing_job(key)
     if finished(job):
@@ -228,8 +230,10 @@ def truncation_figure(rows):
     x = [r["truncation"] if r["truncation"] is not None else 1.0 for r in rows]  # none = T 1 (dcgan.truncation)
     fig = make_subplots(rows=1, cols=2, subplot_titles=("precision and recall", "Fréchet distance"))
     for key, colour in (("precision", core.D_COLOUR), ("recall", core.G_COLOUR)):
-        fig.add_scatter(x=x, y=[r[key] for r in rows], name=key, mode="lines+markers", line=dict(color=colour), row=1, col=1)
-    fig.add_scatter(x=x, y=[r["fd"] for r in rows], name="FD", mode="lines+markers", line=dict(color="#555"), row=1, col=2)
+        fig.add_scatter(x=x, y=[r[key] for r in rows], name=key, mode="lines+markers", line=dict(color=colour),
+                        row=1, col=1)
+    fig.add_scatter(x=x, y=[r["fd"] for r in rows], name="FD", mode="lines+markers", line=dict(color="#555"),
+                    row=1, col=2)
     ticks = dict(tickvals=x, ticktext=[f"{t:g}" if rows[i]["truncation"] is not None else "none (1)"
                                       for i, t in enumerate(x)], title_text="truncation T")
     fig.update_xaxes(**ticks)
@@ -245,7 +249,8 @@ def truncation_tab() -> None:
     data = data_for(model)
     n = st.select_slider("Images per truncation", [300, 500, 1000, 2000], value=500, key="tr_n")
     key = ("truncation", file_version(path), data.name, n)
-    if core.existing_job(key) is None and st.button("Measure against truncation", key="tr_go", icon=":material/play_arrow:"):
+    if core.existing_job(key) is None and st.button("Measure against truncation", key="tr_go",
+                                                    icon=":material/play_arrow:"):
         core.job(key, truncation_sweep, model, data, SWEEP, TimelineSettings(n=n))
     job = core.existing_job(key)
     if finished(job):

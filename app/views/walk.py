@@ -34,11 +34,12 @@ def sample_keyframes(model) -> tuple[list[torch.Tensor], list[str]]:
     seed = c1.number_input("Seed for the samples", 0, 10**6, 0, key="walk_seed")
     z = L.sample_z(N_SAMPLES, model.config.nz, seed=int(seed))  # truncation is in model.G (main)
     numbers = list(range(1, N_SAMPLES + 1))
-    picked = c2.multiselect("Keyframes from the samples below, in order", numbers, default=[1, 2, 3, 4], key="walk_pick")
+    picked = c2.multiselect("Keyframes from the samples below, in order", numbers, default=[1, 2, 3, 4],
+                            key="walk_pick")
     with st.expander("Samples", expanded=True):
         images, captions = core.render(model, z)
         core.show_images(images, [f"#{i + 1} · {c}" for i, c in enumerate(captions)],
-                         per_row=N_SAMPLES, scale=max(1, core.thumb_scale(model.config) // 2 + 1))
+                         per_row=N_SAMPLES // 2, scale=max(1, core.thumb_scale(model.config) // 2 + 1))
     return [z[i - 1] for i in picked], [f"#{i}" for i in picked]
 
 
@@ -62,7 +63,7 @@ def extra_keyframes(model) -> tuple[list[torch.Tensor], list[torch.Tensor], list
         try:
             zs = read_z(upload.name, upload.getvalue(), model.config.nz)
         except core.DcganError as err:
-            st.error(str(err), icon=":material/error:")
+            st.error(core.frontend.load_failed(upload.name, err), icon=":material/error:")
             continue
         after += [torch.from_numpy(z) for z in zs]
         after_names += [upload.name if len(zs) == 1 else f"{upload.name}[{i}]" for i in range(len(zs))]
@@ -133,7 +134,7 @@ def main() -> None:
     st.markdown(f"**Frame strip** ({len(frames)} frames, every {max(1, round(len(frames) / 10))}th shown)")
     shown = np.linspace(0, len(frames) - 1, min(10, len(frames))).round().astype(int)
     core.show_images(frames[shown], [f"frame {i} · {captions[i]}" for i in shown],
-                     per_row=len(shown), scale=core.thumb_scale(model.config))
+                     per_row=min(len(shown), 5), scale=core.thumb_scale(model.config))
     scale = core.display_size(model.config)
     left, right = st.columns([1, 2])
     with left:
@@ -148,7 +149,8 @@ def main() -> None:
         jumps = L.frame_changes(frames)
         smoothness_plot(jumps, len(keys), steps)
         st.caption(f"Keyframes: {', '.join(names)} (dotted lines between segments). "
-                   f"Largest jump {jumps.max():.3f}, mean {jumps.mean():.3f} ({jumps.max() / max(jumps.mean(), 1e-12):.1f}x "
+                   f"Largest jump {jumps.max():.3f}, mean {jumps.mean():.3f} "
+                   f"({jumps.max() / max(jumps.mean(), 1e-12):.1f}x "
                    f"the mean). {compare_modes(model, keys, steps, mode, spacing, path, jumps)}")
 
 

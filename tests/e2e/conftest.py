@@ -53,7 +53,8 @@ def app_runs_dir(tmp_path_factory):
 @pytest.fixture(scope="session")
 def streamlit_url(app_runs_dir):
     args = ["-m", "streamlit", "run", "app/main.py", "--server.address", "127.0.0.1", "--server.headless", "true",
-            "--global.developmentMode", "false", "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
+            "--global.developmentMode", "false", "--server.fileWatcherType", "none",
+            "--browser.gatherUsageStats", "false"]
     previous = os.environ.get("DCGAN_APP_RUNS")
     os.environ["DCGAN_APP_RUNS"] = str(app_runs_dir)  # the server inherits it
     os.environ["DCGAN_PUBLISHED_RUNS"] = "mnist-32"  # the finished run the fixture wrote, shown to every session

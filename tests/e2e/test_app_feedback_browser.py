@@ -98,9 +98,16 @@ def test_the_live_view_canvas_stays_in_view_with_many_sliders_open(logged_app, p
     rows = page.locator("[data-testid='live-view'] .dl-row")
     rows.last.wait_for(timeout=60_000)
     assert rows.count() >= 15
-    rows.last.scroll_into_view_if_needed()
-    page.wait_for_timeout(500)
+    page.locator("[data-testid='live-view']").evaluate("el => el.scrollIntoView({block: 'start'})")
+    shown = page.locator("[data-testid='live-view'] .dl-sliders").bounding_box()  # the rows' own scrolling box
+    page.mouse.move(shown["x"] + shown["width"] / 2, shown["y"] + shown["height"] / 2)
+    page.mouse.wheel(0, 5000)  # as a user scrolls the list: to its last row
+    page.wait_for_timeout(800)
     box, height = page.locator("[data-testid='live-canvas']").bounding_box(), page.viewport_size["height"]
-    assert rows.first.bounding_box()["y"] < box["y"] + box["height"]  # the first rows have scrolled under the canvas
-    assert 0 <= box["y"] and box["y"] + box["height"] <= height
+    shown = page.locator("[data-testid='live-view'] .dl-sliders").bounding_box()
+    assert rows.first.bounding_box()["y"] < shown["y"]  # the first rows have scrolled out of it
+    assert 0 <= box["y"] and box["y"] + box["height"] <= height  # the canvas is in view
+    assert box["y"] + box["height"] <= shown["y"] and shown["y"] + shown["height"] <= height  # the rows below it
+    last = rows.last.bounding_box()
+    assert shown["y"] <= last["y"] and last["y"] + last["height"] <= shown["y"] + shown["height"] + 1
     page.screenshot(path=str(SCREENSHOTS / "feedback-sticky-live-view.png"))

@@ -1,4 +1,5 @@
-"""The Gradio page in headless Chromium: a latent slider changes the image; a bad upload shows one line and changes nothing."""
+"""The Gradio page in headless Chromium: a latent slider changes the image; a bad upload shows one line and changes
+nothing."""
 
 import pytest
 from helpers import SCREENSHOTS, running_server

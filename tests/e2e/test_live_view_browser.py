@@ -41,7 +41,8 @@ def canvas_pixels(page) -> np.ndarray:
 
 def state(page) -> dict:
     root = page.locator(".dl-root")
-    return {"frames": int(root.get_attribute("data-frames") or 0), "z": json.loads(root.get_attribute("data-z") or "[]")}
+    return {"frames": int(root.get_attribute("data-frames") or 0),
+            "z": json.loads(root.get_attribute("data-z") or "[]")}
 
 
 def server_G(z) -> np.ndarray:

@@ -89,6 +89,7 @@ def test_upload_pytorch_examples_checkpoint_generates(streamlit_url, page, tmp_p
     no_error_on_page(page)
     picker = page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']")
     assert picker.locator("input").input_value() == "netG_epoch_0.pth (uploaded, 64px, G only)"
+    assert page.locator("[data-testid='stFileChip']").count() == 1  # an accepted file stays in the box
     assert "64 × 64" in page.locator("[data-testid='stMain']").inner_text()
     assert page.locator("[data-testid='stImage'] img").count() >= 16
 
@@ -101,6 +102,8 @@ def test_upload_junk_shows_a_clear_error(streamlit_url, page, tmp_path):
     alert = page.locator("[data-testid='stAlertContentError']")
     assert alert.count() == 1
     assert "Could not load junk.pt" in alert.inner_text() and "not a PyTorch checkpoint" in alert.inner_text()
+    assert alert.inner_text().count("junk.pt") == 1
+    assert page.locator("[data-testid='stFileChip']").count() == 0  # the refused file left the box
     assert page.locator("[data-testid='stImage'] img").count() >= 16  # the app keeps working on the bundled model
     no_error_on_page(page)
 
