@@ -33,7 +33,8 @@ def _npy_shape(data: bytes) -> tuple[int, ...]:
     """The shape a .npy file declares, read from its header alone (before any array is allocated)."""
     buf = io.BytesIO(data)
     version = np.lib.format.read_magic(buf)
-    shape, _, _ = (np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0)(buf)
+    shape, _, _ = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                   else np.lib.format.read_array_header_2_0)(buf)
     return shape
 
 
@@ -47,10 +48,12 @@ def read_z(name: str, data: bytes, nz: int) -> np.ndarray:
         if name.lower().endswith(".npy"):
             shape = _npy_shape(data)
             if len(shape) > 2 or int(np.prod(shape, dtype=np.float64)) > MAX_Z_VECTORS * max(nz, 1):
-                raise DcganError(f"{name} declares an array of shape {shape}: at most {MAX_Z_VECTORS:,} vectors of {nz}")
+                raise DcganError(f"{name} declares an array of shape {shape}: "
+                                 f"at most {MAX_Z_VECTORS:,} vectors of {nz}")
             raw = np.load(io.BytesIO(data), allow_pickle=False)
         elif len(data) > MAX_Z_BYTES:
-            raise DcganError(f"{name} is {len(data) / 2**20:.0f} MB; a JSON z file may be at most {MAX_Z_BYTES >> 20} MB")
+            raise DcganError(f"{name} is {len(data) / 2**20:.0f} MB; "
+                             f"a JSON z file may be at most {MAX_Z_BYTES >> 20} MB")
         else:
             raw = np.asarray(json.loads(data), dtype=np.float32)
         raw = np.asarray(raw, dtype=np.float32)

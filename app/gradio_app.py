@@ -223,7 +223,8 @@ def filters(path: str, method: str, layer: str, count: float, steps: float, supp
         rows = [upscale(grid(images[n * width:(n + 1) * width], nrow=width, padding=2),
                         frontend.thumb_scale(model.config))
                 for n in range(len(report.channels))]
-        captions = [f"{frontend.channel_label(report, n)} · {frontend.channel_figures(report, n)}" for n in range(len(rows))]
+        captions = [f"{frontend.channel_label(report, n)} · {frontend.channel_figures(report, n)}"
+                    for n in range(len(rows))]
         lines = [f"**{method}**: {METHODS[method]}", *summary_lines(report)]
         if method == PIXELS:
             lines.append("Pixel-space images are superstimuli: read them as texture, not as pictures of the data.")
@@ -419,7 +420,8 @@ def _filters_tab(checkpoint: gr.State, model: dcgan.Model) -> tuple[gr.Dropdown,
     with gr.Row():
         run = gr.Button("Run", variant="primary")
         stop = gr.Button("Stop")
-    out = gr.Gallery(label="Per channel: optimised image · (suppressing) · 5 most exciting real · 5 least exciting real",
+    out = gr.Gallery(label="Per channel: optimised image · (suppressing) · 5 most exciting real "
+                           "· 5 least exciting real",
                      columns=1, height="auto", object_fit="contain", format="png", elem_id="filters-image")
     figures = gr.Markdown(elem_id="filters-figures")
     event = run.click(filters, [checkpoint, method, layer, count, steps, suppress, source], [out, figures],

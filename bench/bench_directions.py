@@ -47,7 +47,8 @@ def style_judges(model) -> None:
             rand = {k: np.mean([kept(r, s)[k] for r in randoms]) for k in judges}
             mine = kept(d.vector, s)
             moved = [card.at("style_change_within", x) for x in (-s, s)]
-            print(f"  {d.name:16s} ±{s:g}σ: {card.target} {moved[0]:+.2f} / {moved[1]:+.2f} within-class sd; class kept "
+            print(f"  {d.name:16s} ±{s:g}σ: {card.target} {moved[0]:+.2f} / {moved[1]:+.2f} "
+                  f"within-class sd; class kept "
                   + ", ".join(f"{k} {100 * mine[k]:.0f}% (random {100 * rand[k]:.0f}%)" for k in judges))
 
 
@@ -72,7 +73,8 @@ def main() -> None:
     r = np.array(rows)
     print(f"20 walks of 16 steps: mean frame change slerp {r[:, 0].mean():.4f}, lerp {r[:, 1].mean():.4f}; "
           f"slerp's largest step smaller in {(r[:, 4] < r[:, 5]).sum()} of 20")
-    print(f"largest step / mean step: equal steps in z {r[:, 2].mean():.2f}, equal change in the image {r[:, 3].mean():.2f}")
+    print(f"largest step / mean step: equal steps in z {r[:, 2].mean():.2f}, "
+          f"equal change in the image {r[:, 3].mean():.2f}")
 
 
 if __name__ == "__main__":

@@ -41,7 +41,8 @@ def main() -> None:
         tl = timeline(args.run, data, TimelineSettings(n=1000))
         print(f"timeline of {args.run}, {len(tl.rows)} checkpoints, 1,000 images each: {since(start)}; {load()}")
         for r in tl.rows:
-            print(f"  epoch {r['epoch']:3d}  FD {r['fd']:8.2f}  precision {r['precision']:.3f}  recall {r['recall']:.3f}")
+            print(f"  epoch {r['epoch']:3d}  FD {r['fd']:8.2f}  precision {r['precision']:.3f}  "
+                  f"recall {r['recall']:.3f}")
 
 
 if __name__ == "__main__":

@@ -35,7 +35,8 @@ def in_process(model, pool, method: str) -> None:
     report = explain_channels(model, "layer2", pool, method=method)
     seconds = time.perf_counter() - t
     target = "   [target <= 30 s]" if method == THROUGH_G else ""
-    print(f"{method}: all {len(report.channels)} channels of layer2 (with real examples and figures): {seconds:.1f} s{target}")
+    print(f"{method}: all {len(report.channels)} channels of layer2 (with real examples and figures): "
+          f"{seconds:.1f} s{target}")
     for line in summary_lines(report)[1:]:
         print("   " + line)
     print(f"   saturated pixels (|x| >= 0.9): {100 * saturated_share(report.images):.0f}%")
@@ -60,7 +61,8 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     model = dcgan.load(CHECKPOINT)
     pool = real_pool(load_data("mnist", image_size=32))
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, load average before: {os.getloadavg()[0]:.2f}")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
+          f"load average before: {os.getloadavg()[0]:.2f}")
     in_process(model, pool, THROUGH_G)
     if not args.skip_pixels:
         in_process(model, pool, PIXELS)

@@ -96,7 +96,8 @@ def main() -> None:
     args = parser.parse_args()
     model = dcgan.load(CKPT)
     bench_cli(args.repeats)
-    for threads in dict.fromkeys([torch.get_num_threads(), 1]):  # torch's choice, then one (the CLI's on a busy machine)
+    # torch's choice, then one (the CLI's on a busy machine)
+    for threads in dict.fromkeys([torch.get_num_threads(), 1]):
         torch.set_num_threads(threads)
         print(f"-- {threads} torch thread(s)")
         bench_library(model, args.repeats)

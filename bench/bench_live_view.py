@@ -73,7 +73,8 @@ def report(label: str, result: dict, kernel: str, frame_rate: str) -> None:
     span = (log[-1][0] - log[0][0]) / 1000
     ms = sorted(d for _, d in log)
     p95 = ms[int(0.95 * (len(ms) - 1))]
-    print(f"{label} [{kernel}]: drag {len(log) / span:.0f} redraws/s ({len(log)} redraws for {result['moves']} mouse moves "
+    print(f"{label} [{kernel}]: drag {len(log) / span:.0f} redraws/s "
+          f"({len(log)} redraws for {result['moves']} mouse moves "
           f"in {span:.2f} s); {frame_rate}; G alone {statistics.median(ms):.1f} ms median, {p95:.1f} ms p95 per frame "
           f"= {1000 / statistics.median(ms):.0f} fps")
 

@@ -73,7 +73,8 @@ def main() -> None:
         dim = 16 * sum(a.shape[1] for a in model.D.activations(torch.zeros(1, 1, 32, 32)))
         out = subprocess.run([sys.executable, "-c", UMAP_SNIPPET], cwd=ROOT, capture_output=True, text=True)
         cold, warm = out.stdout.split()
-        print(f"UMAP of the 5,000 MNIST digits' {dim} D features: cold {cold} s (import + numba compile + fit) [<= 20 s], "
+        print(f"UMAP of the 5,000 MNIST digits' {dim} D features: cold {cold} s "
+              f"(import + numba compile + fit) [<= 20 s], "
               f"compiled {warm} s [<= 5 s]")
 
 

@@ -131,7 +131,8 @@ def compare(epochs: int, eval_n: int, repeat: int, extra: list[str]) -> None:
         t_ref = timed(ref_cmd)
         print(f"reference loop (fp32, DataLoader x2 workers)   {t_ref:7.1f} s   {5000 * epochs / t_ref:6.1f} images/s")
         t_ours = timed(ours_cmd)
-        print(f"python -m dcgan train {' '.join(extra) or '(defaults)':24s} {t_ours:7.1f} s   {5000 * epochs / t_ours:6.1f} images/s")
+        print(f"python -m dcgan train {' '.join(extra) or '(defaults)':24s} {t_ours:7.1f} s   "
+              f"{5000 * epochs / t_ours:6.1f} images/s")
         ratios.append(t_ref / t_ours)
         print(f"speed-up, run {i + 1}: {ratios[-1]:.2f}x")
     print(f"speed-up: median {np.median(ratios):.2f}x over {repeat} run(s) (target >= 2x)")

@@ -52,7 +52,8 @@ def main() -> None:
                   f"({rss_mb() - start:+.0f} MB since the first)")
     folder = at.session_state["_session_dir"].path / "uploads"
     disk = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
-    print(f"upload folders kept: {len(list(folder.iterdir()))} (limit {core.MAX_SESSION_UPLOADS}), {disk / 1e6:.0f} MB on disk")
+    print(f"upload folders kept: {len(list(folder.iterdir()))} (limit {core.MAX_SESSION_UPLOADS}), "
+          f"{disk / 1e6:.0f} MB on disk")
 
 
 if __name__ == "__main__":

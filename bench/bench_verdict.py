@@ -43,11 +43,14 @@ def main() -> None:
             print(f"\n{name}: {len(real)} held-out real images of {data.name}; ROC-AUC real vs ...")
             print(f"  {'':16s} {'verdict':>8s} {'sigmoid(D)':>11s}")
             for kind, images in others.items():
-                print(f"  {kind:16s} {auc(verdict_real, model.realness(images)):8.3f} {auc(raw_real, raw(images)):11.3f}")
+                print(f"  {kind:16s} {auc(verdict_real, model.realness(images)):8.3f} "
+                      f"{auc(raw_real, raw(images)):11.3f}")
         alone = np.array([model.realness(real[i : i + 1])[0] for i in range(50)])
-        print(f"  batch independence: max |alone - in batch| over 50 images = {np.abs(alone - verdict_real[:50]).max():.2e}")
+        print(f"  batch independence: max |alone - in batch| over 50 images = "
+              f"{np.abs(alone - verdict_real[:50]).max():.2e}")
         print(f"  time: {1000 * seconds / len(real):.2f} ms per image in a batch of {len(real)}")
-        print(f"  verdict of real images: mean {verdict_real.mean():.3f} (0.5 expected for images like the calibration set)")
+        print(f"  verdict of real images: mean {verdict_real.mean():.3f} "
+              f"(0.5 expected for images like the calibration set)")
 
 
 if __name__ == "__main__":

@@ -162,7 +162,8 @@ def _torch_load(path: Path) -> object:
             return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
         if "GLOBAL" in str(err) or "Unsupported global" in str(err) or _calls_code(path):
-            raise CheckpointError(f"{path.name}: refused, the file holds Python objects that could run code; only tensors are loaded") from None
+            raise CheckpointError(f"{path.name}: refused, the file holds Python objects that could run code; "
+                                  f"only tensors are loaded") from None
         raise CheckpointError(f"{path.name}: not a PyTorch checkpoint (unreadable pickle)") from None
     except Exception as err:  # the unpickler raises many types on junk input; none may escape as a traceback
         truncated = ("central directory", "EOF", "truncated", "failed reading")
@@ -315,8 +316,10 @@ def _load_safetensors(path: Path, device) -> Model:
             metadata = f.metadata() or {}
         tensors = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as err:
-        raise CheckpointError(f"{path.name}: not a readable safetensors file ({str(err).splitlines()[0][:120]})") from None
-    g_state = {k[2:]: v for k, v in tensors.items() if k.startswith("G.")} or {k: v for k, v in tensors.items() if k.startswith("main.")}
+        raise CheckpointError(f"{path.name}: not a readable safetensors file "
+                              f"({str(err).splitlines()[0][:120]})") from None
+    g_state = ({k[2:]: v for k, v in tensors.items() if k.startswith("G.")}
+               or {k: v for k, v in tensors.items() if k.startswith("main.")})
     d_state = {k[2:]: v for k, v in tensors.items() if k.startswith("D.")} or None
     check_version(metadata.get("version"), path.name)
     try:
@@ -391,7 +394,8 @@ def load(path: str | Path, device="cpu") -> Model:
     elif isinstance(obj, dict):
         model = _from_bare_state(obj, path, device)
     else:
-        raise CheckpointError(f"{path.name}: not a DCGAN checkpoint (holds a {type(obj).__name__}, expected a dict of weights)")
+        raise CheckpointError(f"{path.name}: not a DCGAN checkpoint "
+                              f"(holds a {type(obj).__name__}, expected a dict of weights)")
     model.meta.setdefault("path", str(path))
     return model
 

@@ -161,7 +161,8 @@ def cmd_web(args) -> int:
     model = load(args.checkpoint)
     layout, blob = web.export(web.fold_generator(model.G), nz=model.config.nz, dtype=args.dtype)
     Path(args.out).write_bytes(web.pack(layout, blob))
-    print(f"wrote {args.out}: {len(blob) / 1e6:.1f} MB of {args.dtype}, {layout['macs'] / 1e6:.1f}M multiply-adds per image")
+    print(f"wrote {args.out}: {len(blob) / 1e6:.1f} MB of {args.dtype}, "
+          f"{layout['macs'] / 1e6:.1f}M multiply-adds per image")
     return 0
 
 
@@ -297,7 +298,8 @@ def add_filters_args(p: argparse.ArgumentParser) -> None:
 
 
 @command("dissect",
-         "inside G: rank a layer's units by their effect, then show where each fires and what switching it off or on does",
+         "inside G: rank a layer's units by their effect, "
+         "then show where each fires and what switching it off or on does",
          "python -m dcgan dissect checkpoints/mnist-32.pt --layer layer2 --out dissect/\n"
          "  python -m dcgan dissect checkpoints/mnist-32.pt --layer layer3 --units 5 12 --out dissect/")
 def cmd_dissect(args) -> int:
@@ -326,7 +328,8 @@ def cmd_dissect(args) -> int:
     (out / "ranking.json").write_text(json.dumps({"layer": d.layer, "effect_on": measure, "units": ranking}, indent=1))
     print(f"G's {d.layer}: {len(order)} units ranked by the effect of switching each off on the {measure}")
     print("  strongest: " + ", ".join(f"unit {r['unit']} ({r['effect']:.3f})" for r in ranking[:5]))
-    print(f"wrote {len(d.units)} unit panels (rows: fires most, other samples, switched off, forced on) and ranking.json to {out}")
+    print(f"wrote {len(d.units)} unit panels (rows: fires most, other samples, switched off, forced on) "
+          f"and ranking.json to {out}")
     return 0
 
 
@@ -431,9 +434,12 @@ def cmd_eval(args) -> int:
         print(f"  classifier's mean confidence                 {100 * report.mean_confidence:9.1f}%")
         print("  class shares  " + "  ".join(f"{k}:{100 * v:.1f}%" for k, v in report.class_share.items()))
     print("  memorisation (distance to the nearest training image, tolerating 2 px shifts and stroke width):")
-    print(f"    median, samples / held-out real images     {report.nn_generated_median:7.4f} / {report.nn_real_median:.4f}")
-    print(f"    samples flagged as near copies            {100 * report.copies:8.1f}%  (threshold {report.copy_threshold:.4f})")
-    print(f"    the check's false-positive rate            {100 * report.copy_false_positive_rate:8.1f}%  (held-out real images)")
+    print(f"    median, samples / held-out real images     {report.nn_generated_median:7.4f} "
+          f"/ {report.nn_real_median:.4f}")
+    print(f"    samples flagged as near copies            {100 * report.copies:8.1f}%  "
+          f"(threshold {report.copy_threshold:.4f})")
+    print(f"    the check's false-positive rate            {100 * report.copy_false_positive_rate:8.1f}%  "
+          f"(held-out real images)")
     print("    the check's hit rate on perturbed copies   "
           + "  ".join(f"{k}: {100 * v:.0f}%" for k, v in report.copy_hit_rates.items()))
     if report.verdict_auc:
@@ -491,7 +497,8 @@ def cmd_timeline(args) -> int:
     report = lambda done, total, name: print(f"  {done}/{total} {name}", file=sys.stderr)  # noqa: E731
     tl = timeline(args.run_dir, data, TimelineSettings(n=args.n, seed=args.seed), progress=report)
     for row in tl.rows:
-        print(f"epoch {row['epoch']:4d}  FD {row['fd']:10.3f}  precision {row['precision']:.3f}  recall {row['recall']:.3f}")
+        print(f"epoch {row['epoch']:4d}  FD {row['fd']:10.3f}  precision {row['precision']:.3f}  "
+              f"recall {row['recall']:.3f}")
     if args.json:
         Path(args.json).write_text(json.dumps(tl.as_dict(), indent=1))
         print(f"wrote {args.json}")
@@ -581,7 +588,8 @@ def cmd_invert(args) -> int:
             np.save(out / f"{stem}.npy", z.numpy().astype(np.float32))
             save_png(img, out / f"{stem}.png")
             print(f"{stem}: rms error {err:.3f}  |z|/sqrt(nz) {typ:.2f}")
-        print(f"median rms error {float(np.median(res.error)):.3f} over {len(stems)} image(s){_nn_yardstick(args, model)}; wrote {out}/")
+        print(f"median rms error {float(np.median(res.error)):.3f} over {len(stems)} image(s)"
+              f"{_nn_yardstick(args, model)}; wrote {out}/")
     return 2 if len(targets) < len(args.images) else 0
 
 

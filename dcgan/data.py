@@ -140,7 +140,8 @@ def _image_files(path: Path, stack: contextlib.ExitStack) -> list[tuple[str, cal
         archive = stack.enter_context(zipfile.ZipFile(path))
     except (zipfile.BadZipFile, OSError):
         raise DataError(f"{path} is neither a folder nor a .zip of images") from None
-    entries = sorted((i for i in archive.infolist() if Path(i.filename).suffix.lower() in IMAGE_SUFFIXES and not i.is_dir()),
+    entries = sorted((i for i in archive.infolist()
+                      if Path(i.filename).suffix.lower() in IMAGE_SUFFIXES and not i.is_dir()),
                      key=lambda i: i.filename)
     _check_zip(path, entries)
     return [(i.filename, lambda i=i: archive.read(i)) for i in entries]
@@ -272,7 +273,8 @@ def data_mismatch(config, name: str) -> str | None:
                 "so the readings below compare it with foreign data.")
     if not config.dataset and default_channels(name) != config.channels:
         kind = "colour" if config.channels == 3 else "greyscale"
-        return f"A {kind} model compared with {name!r} ({default_channels(name)}-channel images): the data set may not be its own."
+        return (f"A {kind} model compared with {name!r} ({default_channels(name)}-channel images): "
+                f"the data set may not be its own.")
     return None
 
 

@@ -62,13 +62,15 @@ def read_directions(data: bytes, *, nz: int | None = None, name: str = "directio
                           "python -m dcgan directions")
     names, vectors = arrays["names"], np.asarray(arrays["vectors"], np.float64)
     if vectors.ndim != 2 or len(names) != len(vectors):
-        raise ConfigError(f"{name}: vectors must be (k, nz) with one name each, got {vectors.shape} for {len(names)} names")
+        raise ConfigError(f"{name}: vectors must be (k, nz) with one name each, "
+                          f"got {vectors.shape} for {len(names)} names")
     if nz is not None and vectors.shape[1] != nz:
         raise ConfigError(f"{name} has directions for nz {vectors.shape[1]} but this model's z has {nz} numbers: "
                           "use directions made for this model")
     norms = np.linalg.norm(vectors, axis=1)
     if not np.all(np.isfinite(vectors)) or np.any(np.abs(norms - 1) > 1e-3):
-        raise ConfigError(f"{name}: every vector must be finite and of unit length (norms {norms.min():.3f}-{norms.max():.3f})")
+        raise ConfigError(f"{name}: every vector must be finite and of unit length "
+                          f"(norms {norms.min():.3f}-{norms.max():.3f})")
     spans = _spans(arrays, len(names), name)
     directions = [Direction(str(n)[:200], torch.from_numpy(v).float(), span=float(s))
                   for n, v, s in zip(names, vectors, spans)]

@@ -113,7 +113,8 @@ def rank_units(G, layer: int | str, *, classifier=None, n_samples: int = 16, see
         for j, u in enumerate(chunk):
             hs[j * n_samples:(j + 1) * n_samples, u] = 0
         after = score(tail(hs)).view(len(chunk), n_samples, *before.shape[1:])
-        change = (after - before).abs().flatten(2).mean(2) if classifier is None else 0.5 * (after - before).abs().sum(2)
+        change = ((after - before).abs().flatten(2).mean(2) if classifier is None
+                  else 0.5 * (after - before).abs().sum(2))
         effects.append(change.mean(1))
     effects = torch.cat(effects)
     order = effects.argsort(descending=True)

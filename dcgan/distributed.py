@@ -59,7 +59,8 @@ def start(world: World, device: torch.device, batch_size: int) -> torch.device:
     if world.size == 1:
         return device
     if batch_size % world.size:
-        raise ConfigError(f"--batch-size {batch_size} must be divisible by the {world.size} processes: it is the global batch")
+        raise ConfigError(f"--batch-size {batch_size} must be divisible by the {world.size} processes: "
+                          f"it is the global batch")
     if device.type == "cuda":
         device = torch.device("cuda", world.local_rank)
         torch.cuda.set_device(device)

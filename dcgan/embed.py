@@ -258,17 +258,18 @@ def balanced_selection(table: MapTable, rows: list[int], *, limit: int = 24) -> 
 
 
 # Shows the hovered point's image in a fixed corner: Plotly's hover labels cannot hold pictures.
-_HOVER_IMAGE_JS = """
+_HOVER_IMAGE_JS = ("""
 var plot = document.getElementById('{plot_id}');
 var box = document.createElement('img');
-box.style.cssText = 'position:fixed;top:12px;right:12px;width:96px;image-rendering:pixelated;border:1px solid #888;background:#fff;display:none;z-index:10';
+box.style.cssText = 'position:fixed;top:12px;right:12px;width:96px;image-rendering:pixelated;"""
+"""border:1px solid #888;background:#fff;display:none;z-index:10';
 document.body.appendChild(box);
 plot.on('plotly_hover', function(e) {
   var row = e.points[0].customdata[0];
   box.src = plot.layout.meta.thumbnails[row]; box.style.display = 'block';
 });
 plot.on('plotly_unhover', function() { box.style.display = 'none'; });
-"""
+""")
 
 
 def write_map_html(fig, path) -> None:

@@ -47,7 +47,8 @@ class FilterSettings:
     rotate: float = 10.0  # random rotation by up to this many degrees, each step
     background: float | None = None  # the data's background level in [-1, 1] (MNIST: -1); None: no prior
     prior_weight: float = 0.1  # L1 pull towards the background (used when background is set)
-    bf16: bool | None = None  # bf16 autocast for D; None: where the hardware runs it natively (~2x faster, same images to the eye)
+    # bf16 autocast for D; None: where the hardware runs it natively (~2x faster, same images to the eye)
+    bf16: bool | None = None
 
 
 def _frequencies(size: int) -> torch.Tensor:

@@ -56,7 +56,8 @@ def check_walk(n_keyframes: int, steps: int) -> int:
         raise ConfigError(f"a walk takes at most {MAX_KEYFRAMES} keyframes, got {n_keyframes}")
     frames = (n_keyframes - 1) * steps + 1
     if frames > MAX_FRAMES:
-        raise ConfigError(f"this walk would have {frames:,} frames; the limit is {MAX_FRAMES:,}: use fewer keyframes or steps")
+        raise ConfigError(f"this walk would have {frames:,} frames; the limit is {MAX_FRAMES:,}: "
+                          f"use fewer keyframes or steps")
     return frames
 
 

@@ -85,7 +85,8 @@ class Generator(nn.Module):
         if z.dim() == 2:
             z = z[:, :, None, None]
         if z.dim() != 4 or z.shape[1] != self.config.nz or z.shape[2:] != (1, 1):
-            raise ValueError(f"z must have shape (N, {self.config.nz}) or (N, {self.config.nz}, 1, 1), got {tuple(z.shape)}")
+            raise ValueError(f"z must have shape (N, {self.config.nz}) or (N, {self.config.nz}, 1, 1), "
+                             f"got {tuple(z.shape)}")
         return self.main(z)
 
 

@@ -24,7 +24,8 @@ STRENGTHS = {"class": (-2.0, 2.0, 3.0, 4.0, 5.0, 6.0), "style": (-6.0, -5.0, -4.
 HEADLINE = 2.0  # the strength every card reports, and the random baseline is measured at
 N_RANDOM = 3
 REACHED = 0.8  # a class direction has reached its class when this share of samples is in it
-STYLE_REACHED = 0.8  # a style direction has reached its effect when its measure moves this many within-class sd both ways
+# a style direction has reached its effect when its measure moves this many within-class sd both ways
+STYLE_REACHED = 0.8
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,8 @@ class CardSamples:
     images: torch.Tensor
     classes: torch.Tensor | None
     style: dict | None
-    within_sd: dict | None = None  # measure -> pooled sd of it within the samples' classes (what a style move is read in)
+    # measure -> pooled sd of it within the samples' classes (what a style move is read in)
+    within_sd: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -224,7 +226,8 @@ def random_curve(G, classifier, base: CardSamples, strengths: tuple, *, n_random
     if base.classes is None:
         return None
     gen = torch.Generator().manual_seed(seed)
-    vectors = [torch.nn.functional.normalize(torch.randn(base.z.shape[1], generator=gen), dim=0) for _ in range(n_random)]
+    vectors = [torch.nn.functional.normalize(torch.randn(base.z.shape[1], generator=gen), dim=0)
+               for _ in range(n_random)]
     kept = [_measure(G, classifier, base, v, strengths)["class_kept"] for v in vectors]
     return tuple(float(x) for x in np.mean(kept, 0))
 

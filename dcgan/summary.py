@@ -44,7 +44,8 @@ def layer_table(net: nn.Module, example: torch.Tensor) -> list[dict]:
         is_conv = isinstance(module, (nn.Conv2d, nn.ConvTranspose2d))
         kind = type(module).__name__
         if is_conv:
-            kind += f" {module.kernel_size[0]}x{module.kernel_size[0]}, stride {module.stride[0]}, pad {module.padding[0]}"
+            kind += (f" {module.kernel_size[0]}x{module.kernel_size[0]}, "
+                     f"stride {module.stride[0]}, pad {module.padding[0]}")
         elif isinstance(module, nn.LeakyReLU):
             kind += f"({module.negative_slope})"
         rows.append({

@@ -47,7 +47,8 @@ def run_checkpoints(run_dir: str | Path) -> list[tuple[int, Path]]:
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise ConfigError(f"no such run folder: {run_dir}")
-    found = {int(EPOCH_FILE.search(p.name).group(1)): p for p in run_dir.glob("epoch_*.pt") if EPOCH_FILE.search(p.name)}
+    found = {int(EPOCH_FILE.search(p.name).group(1)): p
+             for p in run_dir.glob("epoch_*.pt") if EPOCH_FILE.search(p.name)}
     if len(found) > MAX_TIMELINE_EPOCHS:
         raise ConfigError(f"{run_dir} holds {len(found)} saved epochs; a timeline reads at most {MAX_TIMELINE_EPOCHS}: "
                           "copy the epochs you want into a folder of their own")
@@ -282,7 +283,8 @@ def write_timeline_html(tl: Timeline, path, *, scale: int = 2) -> Path:
     """One self-contained page: the curves, then every epoch's fixed-z grid with a scrubber over epochs."""
     path = Path(path)
     pngs = [_png_base64(upscale(g, scale)) for g in tl.grids]
-    frames = "".join(f'<figure data-i="{i}"{"" if i == len(pngs) - 1 else " hidden"}><img src="data:image/png;base64,{p}">'
+    frames = "".join(f'<figure data-i="{i}"{"" if i == len(pngs) - 1 else " hidden"}>'
+                     f'<img src="data:image/png;base64,{p}">'
                      f'<figcaption>epoch {r["epoch"]} ({r["file"]}): FD {r["fd"]:.2f}, precision {r["precision"]:.3f}, '
                      f'recall {r["recall"]:.3f}</figcaption></figure>' for i, (p, r) in enumerate(zip(pngs, tl.rows)))
     html = _PAGE.format(curves=curves_figure(tl.rows).to_html(full_html=False, include_plotlyjs="inline"),

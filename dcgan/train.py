@@ -81,7 +81,8 @@ class Trainer:
         self.reset_ema()
         self.gen = torch.Generator().manual_seed(cfg.seed)  # shuffles, z and penalty mixing: all on CPU
         self.images = data.images.to(device)  # uint8 on the device: decoded once, scaled per batch
-        # What runs the forward passes whose gradients must be averaged across ranks (the nets themselves in one process).
+        # What runs the forward passes whose gradients must be averaged across ranks
+        # (the nets themselves in one process).
         self.G_ddp, self.D_ddp = (distributed.data_parallel(net, world, device) for net in (self.G, self.D))
         self.epoch = self.step = 0
         self.verdict: dict | None = None  # the per-image verdict's calibration, fitted once training is done
@@ -223,7 +224,8 @@ class Trainer:
         loss_d = losses.d_loss(kind, real_logits, fake_logits)
         if kind == "wgan-gp":
             eps = self.world.shard(torch.rand(batch_size, 1, 1, 1, generator=self.gen)).to(self.device)
-            with self._autocast(enabled=self.amp_dtype != torch.float16):  # fp16 would need the scaler inside autograd.grad
+            # fp16 would need the scaler inside autograd.grad
+            with self._autocast(enabled=self.amp_dtype != torch.float16):
                 penalty = losses.gradient_penalty(self.D_ddp, real, fake.detach(), eps)
             loss_d = loss_d + self.cfg.gp_lambda * penalty
         self._optimise(self.opt_D, self.scaler_D, loss_d)

@@ -188,7 +188,8 @@ def check_images(images, config) -> torch.Tensor:
     if images.dim() == 3:
         images = images[None]
     if images.dim() != 4 or tuple(images.shape[1:]) != want:
-        raise DcganError(f"images must have shape (N, {want[0]}, {want[1]}, {want[2]}) for this model, got {tuple(images.shape)}")
+        raise DcganError(f"images must have shape (N, {want[0]}, {want[1]}, {want[2]}) for this model, "
+                         f"got {tuple(images.shape)}")
     images = images.float()
     if not torch.isfinite(images).all():
         raise DcganError("images contain NaN or infinite values")

@@ -50,7 +50,8 @@ def fold_generator(G: nn.Module) -> list[FoldedLayer]:
     while i < len(modules):
         conv = modules[i]
         if not isinstance(conv, nn.ConvTranspose2d):
-            raise DcganError(f"cannot fold G: expected a transposed convolution at main.{i}, found {type(conv).__name__}")
+            raise DcganError(f"cannot fold G: expected a transposed convolution at main.{i}, "
+                             f"found {type(conv).__name__}")
         bn = modules[i + 1] if i + 1 < len(modules) and isinstance(modules[i + 1], nn.BatchNorm2d) else None
         i += 2 if bn is not None else 1
         act = modules[i] if i < len(modules) else None

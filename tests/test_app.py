@@ -218,7 +218,8 @@ def test_walk_reacts_to_steps_keyframes_and_loop():
     assert any("two.json[1]" in c.value for c in at.caption)
     at.radio(key="walk_spacing").set_value("equal change in the image").run()
     assert_clean(at)
-    assert any("9 frames" in c for c in captions(at)) and any("Measured on this walk: slerp" in c.value for c in at.caption)
+    assert (any("9 frames" in c for c in captions(at))
+            and any("Measured on this walk: slerp" in c.value for c in at.caption))
 
 
 # -- Arithmetic -------------------------------------------------------------------------------------

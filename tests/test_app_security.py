@@ -74,7 +74,8 @@ def test_a_session_sees_stops_and_picks_only_its_own_runs_and_published_ones(run
     at = train_page(ALICE)
     assert shown_runs(at) == {"mine", "shared"}
     picker = at.sidebar.selectbox(key="model_key").options
-    assert "mine (trained here)" in picker and "shared (trained here)" in picker and "theirs (trained here)" not in picker
+    assert ("mine (trained here)" in picker and "shared (trained here)" in picker
+            and "theirs (trained here)" not in picker)
     keys = {b.key for b in at.button}
     assert "resume-mine" in keys and "resume-shared" not in keys  # a published run is shown, not controlled
     assert shown_runs(train_page(BOB)) == {"theirs", "shared"}
@@ -201,7 +202,8 @@ def test_a_z_file_with_thousands_of_keyframes_is_one_line_on_the_walks_page(runs
     at = AppTest.from_file(MAIN, default_timeout=30)
     at.run()
     at.switch_page("views/walk.py").run()
-    many = z_to_npy(np.random.default_rng(0).standard_normal((5000, 100)))  # 5,000 keyframes: 160,000 frames at 32 steps
+    # 5,000 keyframes: 160,000 frames at 32 steps
+    many = z_to_npy(np.random.default_rng(0).standard_normal((5000, 100)))
     at.file_uploader(key="walk_z_upload").set_value([("many.npy", many, "application/octet-stream")]).run()
     assert not at.exception
     assert len(at.error) == 1 and "at most 64 keyframes" in at.error[0].value

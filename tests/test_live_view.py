@@ -22,7 +22,8 @@ def test_the_page_sends_G_once_and_the_pages_own_directions_and_z():
     found = mounts(at)
     (layout, blob), view = found["live_weights"], found["live_view"]
     assert view["model"] == layout["id"] and len(blob) == 2 * layout["count"]  # float16
-    keys = [d["key"].rsplit(":", 2) for d in view["directions"]]  # slider:<model>:<source>:<name>, as the page makes them
+    # slider:<model>:<source>:<name>, as the page makes them
+    keys = [d["key"].rsplit(":", 2) for d in view["directions"]]
     assert [f"{source}:{name}" for _, source, name in keys] == [f"pca:PC{i}" for i in range(1, 7)] + [
         "style:thickness (ink)", "style:slant", "style:width"]
     mid = keys[0][0].removeprefix("slider:")

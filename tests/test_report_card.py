@@ -31,7 +31,8 @@ def test_a_class_card_finds_where_the_class_is_reached_and_round_trips(setup):
     card = R.report_card(model.G, clf, base, one, baseline=(0.75, 0.03))
     assert card.target == "class 1" and card.reach() is not None
     i = card.strengths.index(card.reach())
-    assert card.target_share[i] >= R.REACHED and all(card.target_share[j] < R.REACHED for j in range(i) if card.strengths[j] > 0)
+    assert (card.target_share[i] >= R.REACHED
+            and all(card.target_share[j] < R.REACHED for j in range(i) if card.strengths[j] > 0))
     assert card.span() >= card.reach() and "a random direction keeps 75%" in card.summary()
     assert R.ReportCard.from_dict(card.as_dict()) == card
 
@@ -54,7 +55,8 @@ def test_a_style_card_reaches_where_its_measure_moves_enough_within_classes_both
     assert R.ReportCard.from_dict(card.as_dict()) == card
     short = R.ReportCard(name="slant", n=10, strengths=strengths, pixel_change=(0.1,) * 8, target="slant",
                          style_change={"slant": (0.1,) * 8}, style_change_within={"slant": (0.1,) * 8})
-    assert short.reach() is None and short.span() == 6.0  # never reached: the slider still offers every measured strength
+    # never reached: the slider still offers every measured strength
+    assert short.reach() is None and short.span() == 6.0
 
 
 def test_within_class_sd_is_the_spread_inside_each_class_not_between_them():

@@ -22,7 +22,7 @@ from dcgan.errors import CheckpointError, DcganError
 
 LIMIT_MB = 500  # what one refused request may add to a process, at most (the issue's bound)
 
-CHILD = """
+CHILD = ("""
 import json, resource, sys, time, traceback
 import torch, dcgan, dcgan.data, dcgan.direction_file, app.common  # the baseline: what a server has imported
 status = lambda key: int(open("/proc/self/status").read().split(key + ":")[1].split()[0])  # kB
@@ -38,8 +38,9 @@ except MemoryError:
     outcome = "out of memory"
 except Exception:
     outcome = "crashed: " + traceback.format_exc()
-print(json.dumps({{"outcome": outcome, "seconds": time.perf_counter() - start, "peak_mb": (status("VmHWM") - rss) / 1024}}))
-"""
+print(json.dumps({{"outcome": outcome, "seconds": time.perf_counter() - start,"""
+""" "peak_mb": (status("VmHWM") - rss) / 1024}}))
+""")
 
 
 def attack(code: str, *, limit_mb: int = LIMIT_MB) -> dict:

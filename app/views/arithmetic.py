@@ -100,13 +100,15 @@ def outcome(model, mid: str, groups, noise: float, seed: int) -> None:
         st.caption("The outcome is measured only for digit models (it needs the digit classifier).")
         return
     o = check_arithmetic(model.G, clf, *groups, style_sd=sd, n_family=N_CHECK, noise=noise, seed=seed)
-    kept = f"**{100 * o.keeps_class:.0f}%** are {o.c_class}s like C (mean(C) + the same noise: {100 * o.baseline_keeps_class:.0f}%)"
+    kept = (f"**{100 * o.keeps_class:.0f}%** are {o.c_class}s like C "
+            f"(mean(C) + the same noise: {100 * o.baseline_keeps_class:.0f}%)")
     sign = "more" if o.style_gap >= 0 else "less"
     took = (f"**{100 * o.takes_style:.0f}%** have {sign} {o.style} than their C-only twin "
             f"(A − B differs most in {o.style}: {o.style_gap:+.1f} sd; 50% is chance)")
     st.markdown(f"**Over {N_CHECK} family members:** {kept}; {took}.")
     if abs(o.style_gap) < 0.5:
-        st.warning("A and B barely differ in ink, slant or width: A − B carries little style. Pick A and B of one digit "
+        st.warning("A and B barely differ in ink, slant or width: A − B carries little style. "
+                   "Pick A and B of one digit "
                    "that differ in one attribute.", icon=":material/lightbulb:")
 
 

@@ -15,7 +15,8 @@ def run(model, layer: str, top: int, extra: tuple) -> dict:
         d = dissect_units(model.G, layer, list(dict.fromkeys(order[:top].tolist() + list(extra))))
     effect = torch.empty_like(ranked_effects)
     effect[order] = ranked_effects  # by unit number
-    measure = "the digit classifier's class probabilities (total-variation distance, 0-1)" if clf else "the pixels (mean |change|)"
+    measure = ("the digit classifier's class probabilities (total-variation distance, 0-1)" if clf
+               else "the pixels (mean |change|)")
     return {"order": order, "effect": effect, "dissection": d, "measure": measure}
 
 

@@ -73,7 +73,8 @@ def quality_panel(table) -> None:
         st.metric("10-NN class accuracy, full D features", f"{100 * q['knn_accuracy_features']:.1f}%")
     if q["generated_among_real"] is not None:
         st.metric("Samples among real images", f"{100 * q['generated_among_real']:.1f}%",
-                  help="Share of samples whose 10 nearest points in the full D features are mostly real. High: D's features place samples among real images.")
+                  help="Share of samples whose 10 nearest points in the full D features are mostly real. "
+                       "High: D's features place samples among real images.")
 
 
 def show_hover_map(table, color: str) -> None:
@@ -100,7 +101,8 @@ def main() -> None:
     c1, c2, c3 = st.columns(3)
     data = core.model_dataset(model, key="map_data", container=c1)
     n = c2.select_slider("Real images (and as many samples)", [250, 500, 1000, 2000], value=500, key="map_n",
-                         help="The first map compiles UMAP's numba code (about 10 s); later ones are faster, and cached.")
+                         help="The first map compiles UMAP's numba code (about 10 s); "
+                              "later ones are faster, and cached.")
     color = c3.radio("Colour by", ["kind", "label", "score"], horizontal=True, key="map_color",
                      help="score = the per-image verdict (realness); generated points are grey under every colouring.")
     hover = st.toggle("Pictures on hover (no selection)", key="map_hover",

@@ -16,7 +16,8 @@ def controls(model) -> dict:
     method = c1.radio("Method", list(METHODS), key="filt_method",
                       help=" ".join(f"{k}: {v}" for k, v in METHODS.items()))
     layer = c2.selectbox("D layer", names, index=min(1, len(names) - 1), key="filt_layer",
-                         help="Names as in the Model page's architecture table. Early layers see strokes, later ones parts.")
+                         help="Names as in the Model page's architecture table. "
+                              "Early layers see strokes, later ones parts.")
     index = names.index(layer) + 1
     size = model.config.image_size
     n_channels = model.D.activations(torch.zeros(1, model.config.channels, size, size), upto=index)[-1].shape[1]

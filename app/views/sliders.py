@@ -106,7 +106,8 @@ def panel(model, mid: str, directions: list, cards: dict | None = None) -> None:
     z = z0.clone()
     for key, value in values.items():
         z = L.apply_direction(z, by_key[key], value)
-    last_key = st.session_state.get("slider_last") if st.session_state.get("slider_last") in by_key else directions[0][0]
+    last_key = (st.session_state.get("slider_last") if st.session_state.get("slider_last") in by_key
+                else directions[0][0])
     last = by_key[last_key]
     base = L.apply_direction(z, last, -values[last_key])  # the strip spans this slider's whole range
     reach = 2.0 if last.span <= 3 else last.span - 1  # wider sliders: the strip reaches the effect
@@ -240,7 +241,8 @@ def sefa_panel(model, mid: str) -> None:
                                     colorscale="Blues", text=np.round(cos, 2), texttemplate="%{text}"))
         heat.update_layout(height=280, margin=dict(l=10, r=10, t=30, b=10), title="|cosine| SeFa vs GANSpace")
         c2.plotly_chart(heat)
-        st.caption(f"Eigenvalues of WᵀW, W = G's first layer as a matrix from z (computed in milliseconds, no samples). "
+        st.caption(f"Eigenvalues of WᵀW, W = G's first layer as a matrix from z "
+                   f"(computed in milliseconds, no samples). "
                    f"The top 8 carry {100 * share[:8].sum():.0f}% of that layer's output variance for z ~ N(0, I).")
 
 

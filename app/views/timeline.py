@@ -126,7 +126,8 @@ def timeline_view(tl, amap, data) -> None:
             st.image(animation(tl.grids), caption="the same z, one frame per saved epoch")
     with right:
         st.plotly_chart(map_figure(amap, i, data.classes), key="tl_map")
-        st.caption(f"D's features of the same {int((amap.kind == 'real').sum())} real images and samples from the same z, "
+        st.caption(f"D's features of the same {int((amap.kind == 'real').sum())} real images "
+                   f"and samples from the same z, "
                    f"each epoch's own D, laid out by AlignedUMAP (points tied to themselves across epochs). Mean step "
                    f"between epochs: {amap.movement:.2f} (0 = still, ~1.4 = unrelated layouts).")
     fig = curves_figure(tl.rows)
@@ -208,7 +209,8 @@ def side_by_side_tab() -> None:
     if finished(job):
         rows, amap = job.result
         for col, row, i in zip(st.columns(2), rows, (0, 1)):
-            col.markdown(f"FD **{row['fd']:.2f}** · precision **{row['precision']:.3f}** · recall **{row['recall']:.3f}**")
+            col.markdown(f"FD **{row['fd']:.2f}** · precision **{row['precision']:.3f}** "
+                         f"· recall **{row['recall']:.3f}**")
             col.plotly_chart(map_figure(amap, i, data.classes), key=f"sbs_map{i}")
         st.caption("Both against the same 500 real images (in the left model's feature space when it is D's); the maps "
                    "hold the same 200 real images and 200 z, through each model's own D, aligned by AlignedUMAP.")
