@@ -4,6 +4,7 @@ Also: the fast path (bf16 autocast + channels_last) is the default where the CPU
 losses as fp32 within bf16's precision, and writes checkpoints that export; CUDA paths run only with a GPU.
 """
 import json
+import shutil
 import subprocess
 import sys
 
@@ -43,27 +44,42 @@ def assert_same_run(a, b) -> None:
                                    rtol=1e-4, atol=1e-5)
 
 
+@pytest.fixture(scope="module")
+def first_epoch(tmp_path_factory):
+    """One bce epoch trained by 1 process and by 2 (folders, the 2-process stdout): the parity test checks it,
+    the resume test continues copies of it (each run starts Python, and torchrun two more)."""
+    root = tmp_path_factory.mktemp("ddp")
+    one, two = root / "one", root / "two"
+    dcgan_train(one, "--epochs", "1", "--loss", "bce")
+    done = dcgan_train(two, "--epochs", "1", "--loss", "bce", processes=2)
+    return one, two, done.stdout
+
+
 @pytest.mark.ddp
 @pytest.mark.parametrize("loss", ["bce", "wgan-gp"])
-def test_two_processes_match_one_on_the_same_global_batch(tmp_path, loss):
-    one, two = tmp_path / "one", tmp_path / "two"
-    dcgan_train(one, "--epochs", "1", "--loss", loss)
-    done = dcgan_train(two, "--epochs", "1", "--loss", loss, processes=2)
+def test_two_processes_match_one_on_the_same_global_batch(tmp_path, loss, request):
+    if loss == "bce":
+        one, two, stdout = request.getfixturevalue("first_epoch")
+    else:
+        one, two = tmp_path / "one", tmp_path / "two"
+        dcgan_train(one, "--epochs", "1", "--loss", loss)
+        stdout = dcgan_train(two, "--epochs", "1", "--loss", loss, processes=2).stdout
     assert_same_run(one, two)
-    assert done.stdout.count("wrote") == 1  # rank 0 alone reports, writes the log and the samples
+    assert stdout.count("wrote") == 1  # rank 0 alone reports, writes the log and the samples
     rows = (two / "log.jsonl").read_text().splitlines()
     assert len(rows) == 1797 // 64 and json.loads(rows[-1])["step"] == 1797 // 64
     assert [p.name for p in (two / "samples").iterdir()] == ["epoch_001.png"]
 
 
 @pytest.mark.ddp
-def test_two_process_resume_matches_one_process_resume(tmp_path):
+def test_two_process_resume_matches_one_process_resume(tmp_path, first_epoch):
     one, two = tmp_path / "one", tmp_path / "two"
-    dcgan_train(one, "--epochs", "1")
-    dcgan_train(two, "--epochs", "1", processes=2)
+    shutil.copytree(first_epoch[0], one)
+    shutil.copytree(first_epoch[1], two)
     dcgan_train(one, "--epochs", "2", "--resume")
     dcgan_train(two, "--epochs", "2", "--resume", processes=2)
     assert_same_run(one, two)
+    assert torch.load(two / "last.pt", weights_only=True)["epoch"] == 2  # resumed, not the copied first epoch
 
 
 def test_global_batch_must_split_evenly_across_processes():

@@ -51,7 +51,15 @@ def app_runs_dir(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def streamlit_url(app_runs_dir):
+def streamlit_url(streamlit_server):
+    return streamlit_server[0]
+
+
+@pytest.fixture(scope="session")
+def streamlit_server(app_runs_dir, tmp_path_factory):
+    """(URL, server log file) of the one Streamlit server every browser test shares: each server start and each
+    first use of a page (UMAP's numba compilation, the model loads) costs tens of seconds on 2 cores."""
+    log = tmp_path_factory.mktemp("streamlit-log") / "server.log"
     args = ["-m", "streamlit", "run", "app/main.py", "--server.address", "127.0.0.1", "--server.headless", "true",
             "--global.developmentMode", "false", "--server.fileWatcherType", "none",
             "--browser.gatherUsageStats", "false"]
@@ -59,8 +67,8 @@ def streamlit_url(app_runs_dir):
     os.environ["DCGAN_APP_RUNS"] = str(app_runs_dir)  # the server inherits it
     os.environ["DCGAN_PUBLISHED_RUNS"] = "mnist-32"  # the finished run the fixture wrote, shown to every session
     try:
-        with running_server(args, port_flag="--server.port", health_path="/_stcore/health") as url:
-            yield url
+        with running_server(args, port_flag="--server.port", health_path="/_stcore/health", log=log) as url:
+            yield url, log
     finally:
         os.environ.pop("DCGAN_PUBLISHED_RUNS", None)
         if previous is None:

@@ -39,6 +39,12 @@ def test_timeline_page_measures_a_run_and_the_scrubber_moves_the_metrics(streaml
     wait_for_app(page, timeout=120_000)
     no_traceback(page)
     assert "3 saved epoch(s)" in page.locator("[data-testid='stMain']").inner_text()
+    for label in ("Images per epoch", "Map points (each kind)"):  # the fewest (300 and 100): the claims still hold
+        slider = page.locator("[data-testid='stSlider']").filter(has=page.get_by_text(label, exact=True))
+        slider.locator("input[type='range']").focus()
+        page.keyboard.press("Home")
+        page.wait_for_timeout(500)
+        wait_for_app(page, timeout=120_000)
     page.get_by_role("button", name="Measure every epoch").click()
     page.locator("[data-testid='stProgress']").first.wait_for(timeout=60_000)  # measured in the background
     page.locator("[data-testid='stMetricValue']").first.wait_for(timeout=600_000)  # AlignedUMAP compiles first
@@ -53,6 +59,9 @@ def test_timeline_page_measures_a_run_and_the_scrubber_moves_the_metrics(streaml
     wait_for_app(page, timeout=120_000)
     first = metric_values(page)
     assert first != last and float(first[0]) > float(last[0])  # epoch 1 (noisiest weights) has the larger FD
+    print(f"timeline FD, precision, recall at epoch 1 {first}, at the last epoch {last}")
+    text = page.locator("[data-testid='stMain']").inner_text()
+    assert "the same 300 real images" in text and "the same 100 real images" in text  # measured as set above
     assert "at epoch 1 (epoch_001.pt)" in page.locator("[data-testid='stMain']").inner_text()
     assert page.locator(".js-plotly-plot").count() >= 2  # the aligned map and the curves
     no_traceback(page)
