@@ -334,7 +334,9 @@ def test_train_starts_stops_and_resumes_a_background_run(app_runs):
     at = open_page("train")
     for key, value in (("train_data", "digits"), ("train_size", 16), ("train_batch", 64)):
         at.selectbox(key=key).set_value(value).run()
-    at.number_input(key="train_epochs").set_value(50).run()
+    # the page's most epochs: a tiny run takes well under a second an epoch on an idle machine, so with fewer it
+    # can finish before the Stop below arrives (and reads "finished", not "stopped")
+    at.number_input(key="train_epochs").set_value(500).run()
     at.select_slider(key="train_width").set_value(8).run()
     at.select_slider(key="train_nz").set_value(16).run()
     at.text_input(key="train_name").set_value("apptest").run()
@@ -343,7 +345,7 @@ def test_train_starts_stops_and_resumes_a_background_run(app_runs):
     assert at.success and "Started apptest" in at.success[0].value
     folder = app_runs / "apptest"
     started = json.loads((folder / "run.json").read_text())["config"]  # the page's TrainConfig, not argv strings
-    assert (started["data"], started["image_size"], started["epochs"], started["nz"]) == ("digits", 16, 50, 16)
+    assert (started["data"], started["image_size"], started["epochs"], started["nz"]) == ("digits", 16, 500, 16)
     wait_for(lambda: (folder / "last.pt").is_file())  # the first epoch is done
     at.run()
     assert any("apptest** · running" in m.value for m in at.markdown)
