@@ -45,10 +45,15 @@ def _add_dataclass_args(parser: argparse.ArgumentParser, cls) -> None:
          "  python -m dcgan train --data ./my_images --image-size 64 --loss wgan-gp --out runs/mine\n"
          "  python -m dcgan train --data mnist --epochs 10 --out runs/demo --resume")
 def cmd_train(args) -> int:
+    import signal
+
     from .config import TrainConfig
     from .distributed import world_from_env
     from .train import train
 
+    # Ctrl-C and the app's Stop (SIGINT) end a run after its last epoch even when the parent ignored SIGINT
+    # (a server started with nohup or `&` passes SIG_IGN down, and Python then never raises KeyboardInterrupt)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
     flags = {k: v for k, v in vars(args).items() if k in fields}
     cfg = _config_file(args.config) if args.config else TrainConfig(**flags)
