@@ -46,6 +46,7 @@ def _add_dataclass_args(parser: argparse.ArgumentParser, cls) -> None:
          "  python -m dcgan train --data mnist --epochs 10 --out runs/demo --resume")
 def cmd_train(args) -> int:
     import signal
+    import threading
 
     from .config import TrainConfig
     from .distributed import world_from_env
@@ -53,7 +54,8 @@ def cmd_train(args) -> int:
 
     # Ctrl-C and the app's Stop (SIGINT) end a run after its last epoch even when the parent ignored SIGINT
     # (a server started with nohup or `&` passes SIG_IGN down, and Python then never raises KeyboardInterrupt)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    if threading.current_thread() is threading.main_thread():  # signal handlers can only be set there
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
     flags = {k: v for k, v in vars(args).items() if k in fields}
     cfg = _config_file(args.config) if args.config else TrainConfig(**flags)
