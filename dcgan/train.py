@@ -14,6 +14,7 @@ import torch
 from tqdm.auto import tqdm
 
 from . import distributed, losses
+from .augment import random_shift
 from .checkpoint import epoch_state, read_training_state, save_atomic, training_state
 from .config import ModelConfig, TrainConfig
 from .data import ImageData, load_data
@@ -208,6 +209,12 @@ class Trainer:
         scaler.step(optimiser)
         scaler.update()
 
+    def _augmented(self, images: torch.Tensor) -> torch.Tensor:
+        """What D is shown: the images, randomly shifted when the run asks for it (dcgan.augment)."""
+        if not self.cfg.augment_shift:
+            return images
+        return random_shift(images, self.cfg.augment_shift, self.gen).contiguous(memory_format=self.layout)
+
     def train_step(self, real: torch.Tensor, *, update_g: bool, batch_size: int) -> torch.Tensor:
         """One D step, and a G step if asked. Returns [loss_d, loss_g, D(x), D(G(z)), G updated] on the device (no
         host sync).
@@ -220,7 +227,8 @@ class Trainer:
             fake = (self.G_ddp if update_g else self.G)(noise)
         # 1. D step: push D(x) up and D(G(z)) down (G's output detached). Losses are taken in fp32.
         with self._autocast():
-            real_logits, fake_logits = self.D_ddp(real).float(), self.D_ddp(fake.detach()).float()
+            real_logits = self.D_ddp(self._augmented(real)).float()
+            fake_logits = self.D_ddp(self._augmented(fake.detach())).float()
         loss_d = losses.d_loss(kind, real_logits, fake_logits)
         if kind == "wgan-gp":
             eps = self.world.shard(torch.rand(batch_size, 1, 1, 1, generator=self.gen)).to(self.device)
@@ -235,7 +243,7 @@ class Trainer:
         if update_g:
             self.D.requires_grad_(False)
             with self._autocast():
-                loss_g = losses.g_loss(kind, self.D(fake).float())
+                loss_g = losses.g_loss(kind, self.D(self._augmented(fake)).float())
             self._optimise(self.opt_G, self.scaler_G, loss_g)
             self.D.requires_grad_(True)
             self.update_ema()

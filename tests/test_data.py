@@ -122,3 +122,19 @@ def test_digit_data_sets_are_named_once():
     grey, colour = SimpleNamespace(channels=1, dataset="mnist"), SimpleNamespace(channels=3, dataset="mnist")
     assert is_digit_model(grey) and not is_digit_model(colour)
     assert not is_digit_model(grey, "emoji") and is_digit_model(SimpleNamespace(channels=1, dataset=""), "digits")
+
+
+def test_emoji_people_keeps_faces_people_and_hands_in_every_skin_tone():
+    """The subset is what its name says: every toned emoji with its yellow default, named faces, no flags or clocks."""
+    from dcgan.data import SKIN_TONES, emoji_files
+
+    everything = {p.stem for p in emoji_files("emoji")}
+    people = {p.stem for p in emoji_files("emoji-people")}
+    assert people < everything
+    toned = {s for s in everything if any(int(c, 16) in SKIN_TONES for c in s.split("-"))}
+    defaults = {"-".join(c for c in s.split("-") if int(c, 16) not in SKIN_TONES) for s in toned} & everything
+    assert toned <= people and defaults <= people
+    assert {"1F600", "1F44D", "1F468-200D-1F4BB", "1F431"} <= people  # grinning face, thumbs up, technologist, cat face
+    assert not people & {"1F1E9-1F1EA", "1F550", "1F697", "2764"}  # a flag, a clock face, a car, a heart
+    data = load_data("emoji-people", image_size=16, max_images=3)
+    assert data.images.shape == (3, 3, 16, 16) and data.name == "emoji-people"

@@ -1,0 +1,39 @@
+"""D's random shifts (--augment-shift): whole-pixel moves with the edge repeated, differentiable, reproducible."""
+import pytest
+import torch
+from helpers import tiny_train_config
+
+from dcgan.augment import random_shift
+from dcgan.config import TrainConfig
+from dcgan.errors import ConfigError
+from dcgan.memorisation import shifted
+from dcgan.train import train
+
+
+def test_each_image_is_moved_by_whole_pixels_within_the_bound():
+    images = torch.randn(40, 3, 16, 16)
+    moved = random_shift(images, 0.125, torch.Generator().manual_seed(0))
+    offsets = [(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3)]
+    found = []
+    for x, y in zip(images, moved):
+        matches = [o for o in offsets if torch.equal(shifted(x[None], *o)[0], y)]
+        assert matches, "every output is its input moved by at most 2 px, edge repeated"
+        found.append(matches[0])
+    assert len(set(found)) > 5  # the moves differ between images
+
+
+def test_the_shift_passes_gradients_and_follows_the_generator():
+    images = torch.randn(8, 1, 16, 16, requires_grad=True)
+    random_shift(images, 0.25, torch.Generator().manual_seed(3)).square().sum().backward()
+    assert images.grad.abs().sum() > 0
+    a, b = (random_shift(images.detach(), 0.25, torch.Generator().manual_seed(3)) for _ in range(2))
+    assert torch.equal(a, b)
+
+
+def test_a_run_with_shifts_trains_differently_and_refuses_a_wild_fraction(tmp_path):
+    plain = torch.load(train(tiny_train_config(tmp_path / "plain"), progress=False), weights_only=True)["G"]
+    moved = torch.load(train(tiny_train_config(tmp_path / "moved", augment_shift=0.125), progress=False),
+                       weights_only=True)["G"]
+    assert not all(torch.equal(plain[k], moved[k]) for k in plain)
+    with pytest.raises(ConfigError, match="--augment-shift must be from 0 to 0.5"):
+        TrainConfig(data="digits", out=str(tmp_path), augment_shift=0.7)
