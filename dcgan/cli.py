@@ -90,8 +90,9 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
 
 
 # -- sample / info / export --------------------------------------------------------------------
-TRUNCATION_HELP = ("truncation T in (0, 1): G's 8x8 features h become h_mean + T (h - h_mean), StyleGAN's trick "
-                   "(dcgan/truncation.py); smaller T: less varied, more typical samples; 1 or unset: none")
+TRUNCATION_HELP = ("truncation T in (0, 1): G's 8x8 features h move toward the nearest of 32 cluster centres c, "
+                   "h' = c + T (h - c) (dcgan/truncation.py); smaller T: less varied, more typical samples; "
+                   "1 or unset: none")
 
 
 @command("sample", "write a grid of generated images",

@@ -368,9 +368,9 @@ def test_real_images_follow_the_model_and_a_mismatch_is_a_warning():
     assert at.selectbox(key="filt_data").value == "mnist"
     at.sidebar.selectbox(key="model_key").set_value("emoji-64 (bundled)").run()
     assert_clean(at)
-    assert at.selectbox(key="filt_data").value == "emoji"  # the picker moved with the model
+    assert at.selectbox(key="filt_data").value == "emoji-people"  # the picker moved with the model (its own data)
     assert not at.warning
     at.selectbox(key="filt_data").set_value("mnist").run()
-    assert any("trained on 'emoji', not 'mnist'" in w.value for w in at.warning)  # never silently
+    assert any("trained on 'emoji-people', not 'mnist'" in w.value for w in at.warning)  # never silently
     at.sidebar.selectbox(key="model_key").set_value("mnist-32 (bundled)").run()
     assert at.selectbox(key="filt_data").value == "mnist" and not at.warning
