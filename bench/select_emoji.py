@@ -21,7 +21,7 @@ import torch
 from torchvision.utils import save_image
 
 import dcgan
-from dcgan.data import load_data
+from dcgan.data import emoji_files, load_data
 from dcgan.latent import generate, sample_z
 from dcgan.memorisation import comparable, copy_distance, nearest_distances
 from dcgan.timeline import run_checkpoints
@@ -31,9 +31,11 @@ REAL_SETS = ("emoji", "emoji-people")
 
 def yardsticks(n: int) -> dict:
     """Per real set: its 32 px images, and the real-to-real medians (plain leave-one-out; tolerant held-out)."""
+    everything = comparable(load_data("emoji", image_size=64).as_float())  # rasterised once: the subset is a pick
+    people = {svg.stem for svg in emoji_files("emoji-people")}
+    in_people = torch.tensor([svg.stem in people for svg in emoji_files("emoji")])
     out = {}
-    for name in REAL_SETS:
-        real = comparable(load_data(name, image_size=64).as_float())
+    for name, real in zip(REAL_SETS, (everything, everything[in_people])):
         pick = torch.randperm(len(real), generator=torch.Generator().manual_seed(0))
         queries, rest = real[pick[:n]], real[pick[n:]]
         plain = float(np.median(nearest_distances(queries, real, exclude_self=True)))

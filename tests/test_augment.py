@@ -30,10 +30,22 @@ def test_the_shift_passes_gradients_and_follows_the_generator():
     assert torch.equal(a, b)
 
 
-def test_a_run_with_shifts_trains_differently_and_refuses_a_wild_fraction(tmp_path):
-    plain = torch.load(train(tiny_train_config(tmp_path / "plain"), progress=False), weights_only=True)["G"]
-    moved = torch.load(train(tiny_train_config(tmp_path / "moved", augment_shift=0.125), progress=False),
-                       weights_only=True)["G"]
-    assert not all(torch.equal(plain[k], moved[k]) for k in plain)
+def test_a_run_shows_d_shifted_images_only_when_asked_and_refuses_a_wild_fraction(tmp_path, monkeypatch):
+    import dcgan.train
+
+    seen = []
+
+    def spy(images, fraction, generator):
+        moved = random_shift(images, fraction, generator)
+        seen.append((fraction, not torch.equal(moved, images)))
+        return moved
+
+    monkeypatch.setattr(dcgan.train, "random_shift", spy)
+    train(tiny_train_config(tmp_path / "plain"), progress=False)
+    assert not seen  # the paper's recipe: D sees the images as they are
+    train(tiny_train_config(tmp_path / "moved", augment_shift=0.125), progress=False)
+    steps = 1797 // 64
+    assert len(seen) == 3 * steps  # real and fake in D's step, fake again in G's
+    assert all(f == 0.125 for f, _ in seen) and all(changed for _, changed in seen)
     with pytest.raises(ConfigError, match="--augment-shift must be from 0 to 0.5"):
         TrainConfig(data="digits", out=str(tmp_path), augment_shift=0.7)
