@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from .errors import ConfigError, DcganError
 from .latent import Direction, sample_z
+from .verdict import stage_features
 
 PLANES = ("pca", "sefa", "class", "keyframes")
 EXTENT = 3.0  # the grid spans +-3 sd along each direction
@@ -116,20 +116,28 @@ def _percentile_map(reference_sorted: np.ndarray) -> tuple[torch.Tensor, torch.T
     return torch.from_numpy(xs), torch.from_numpy(mean_rank / max(len(reference_sorted) - 1, 1))
 
 
-def verdict_torch(verdict, D, images: torch.Tensor) -> torch.Tensor:
+def verdict_torch(verdict, D, images: torch.Tensor, *, smooth: bool = False) -> torch.Tensor:
     """The per-image verdict (N,) as a differentiable float64 tensor: the same numbers as `verdict.score(D, images)`.
 
-    1. D's stage activations, max- and mean-pooled, and its logit (the last conv on the last activation);
+    1. D's stage activations, max- and mean-pooled per stage (`dcgan.verdict.stage_features`), and its logit;
     2. typicality = cosine similarity to the k-th nearest bank image, minus 1;
     3. each through its percentile map; the smaller of the two through the final percentile map.
+
+    With `smooth`, step 3 is replaced by the smaller of the two readings in units of real images' spread
+    ((x - median) / interquartile range of the calibration images): unclamped, so it still has a slope where
+    the verdict sits at its floor, below every real image (the "more real" direction needs one).
     """
     acts = D.activations(images)  # float32 from G, as Verdict.score reads them
     logits = D.main[-1](acts[-1]).flatten().double()
-    pooled = [torch.cat([F.adaptive_max_pool2d(a, 1).flatten(1), a.mean((2, 3))], 1) for a in acts]
-    feats = torch.cat(pooled, 1).double()
+    feats = stage_features(acts)
     unit = feats / feats.norm(dim=1, keepdim=True).clamp_min(1e-12)
     typical = (unit @ verdict.bank_.double().to(unit.device).t()).topk(verdict.k, dim=1).values[:, -1] - 1.0
-    maps = [_percentile_map(r) for r in (verdict.logit_ref_, verdict.typical_ref_, verdict.combined_ref_)]
+    refs = (verdict.logit_ref_, verdict.typical_ref_)
+    if smooth:
+        scaled = [(x.cpu() - float(np.median(r))) / max(float(np.subtract(*np.percentile(r, [75, 25]))), 1e-12)
+                  for x, r in zip((logits, typical), refs)]
+        return torch.minimum(*scaled)
+    maps = [_percentile_map(r) for r in (*refs, verdict.combined_ref_)]
     p_logit, p_typical = (_interp(x.cpu(), *m) for x, m in zip((logits, typical), maps[:2]))
     return _interp(torch.minimum(p_logit, p_typical), *maps[2])
 
@@ -139,15 +147,17 @@ def _check_model(model) -> None:
         raise DcganError("this file has no discriminator, so it has no landscape: load a file with D")
 
 
-def verdict_and_gradient(model, z: torch.Tensor, *, batch_size: int = 300) -> tuple[np.ndarray, np.ndarray]:
-    """(verdict (N,), d verdict / dz (N, nz)) for each z (N, nz), through G and D in eval mode (images independent)."""
+def verdict_and_gradient(model, z: torch.Tensor, *, batch_size: int = 300,
+                         smooth: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(verdict (N,), d verdict / dz (N, nz)) for each z (N, nz), through G and D in eval mode (images independent).
+    `smooth`: of verdict_torch's unclamped stand-in instead."""
     _check_model(model)
     verdict, weight = model.verdict(), next(model.G.parameters())
     values, grads = [], []
     for chunk in z.to(weight.dtype).split(batch_size):
         zc = chunk.to(weight.device).requires_grad_(True)
         with torch.enable_grad():
-            out = verdict_torch(verdict, model.D, model.G(zc))
+            out = verdict_torch(verdict, model.D, model.G(zc), smooth=smooth)
             (grad,) = torch.autograd.grad(out.sum(), zc)  # images are independent: the sum's gradient is per image
         values.append(out.detach().numpy())
         grads.append(grad.cpu().double().numpy())
@@ -214,9 +224,15 @@ def landscape(model, plane: Plane, *, grid: int = 30, extent: float | None = Non
 
 
 def more_real(model, z: torch.Tensor) -> Direction:
-    """The direction in full z along which the verdict of G(z) rises fastest (its normalised gradient)."""
+    """The direction in full z along which the verdict of G(z) rises fastest (its normalised gradient).
+
+    Where the verdict is clamped at its floor (the image looks less real than every real image) it has no slope, and
+    the direction follows its unclamped stand-in (verdict_torch's `smooth`): D's weaker reading rising."""
     _, grad = verdict_and_gradient(model, z.reshape(1, -1))
     norm = float(np.linalg.norm(grad[0]))
+    if norm < 1e-12:
+        _, grad = verdict_and_gradient(model, z.reshape(1, -1), smooth=True)
+        norm = float(np.linalg.norm(grad[0]))
     if norm < 1e-12:
         raise DcganError("the verdict is flat at this z (clamped at 0 or 1), so it points nowhere: "
                          "move z a little and try again")

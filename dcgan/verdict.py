@@ -5,9 +5,12 @@ its output on one image is no verdict (on the bundled MNIST model uniform noise 
 digits 0.05). The verdict reads two per-image quantities off D in eval mode, which never mixes images:
 
 1. D's own logit;
-2. typicality: how close the image's D features (each stage's channels, max- and mean-pooled, scaled
-   to unit length) come to real images' features: the cosine distance to the 5th nearest of a bank of
-   real images (Sun et al. 2022, "Out-of-distribution detection with deep nearest neighbors").
+2. typicality: how close the image's D features (each stage's channels, max- and mean-pooled, each
+   stage scaled to unit length so that every stage weighs the same) come to real images' features: the
+   cosine distance to the 5th nearest of a bank of real images (Sun et al. 2022, "Out-of-distribution
+   detection with deep nearest neighbors"). Why per stage: concatenated raw, the last and widest stage
+   dominates, and a D trained with random shifts sees a blank image there as a faint real digit; its first
+   stages, which see edges, do not.
 
 Each becomes a percentile among real images kept out of the fit, and the verdict is the percentile,
 among those same real images, of the smaller of the two. So the verdict reads: "the share of real
@@ -26,20 +29,28 @@ from .errors import DcganError
 from .models import Discriminator, Generator
 
 K_NEIGHBOURS = 5  # typicality: distance to the 5th nearest real image
+FEATURES = 2  # version of pooled_features a fitted verdict's bank holds (1: stages concatenated unscaled)
 
 
 @torch.no_grad()
 def pooled_features(D: Discriminator, images: torch.Tensor, *, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
-    """(features (N, 2 * sum C_i), logits (N,)) in float64: each stage's channels max- and mean-pooled."""
+    """(features (N, 2 * sum C_i), logits (N,)) in float64: each stage's channels max- and mean-pooled, per stage
+    scaled to unit length (see the module docstring)."""
     device = next(D.parameters()).device
     feats, logits = [], []
     for chunk in images.split(batch_size):
         x = chunk.to(device, torch.float32)
         acts = D.activations(x)
-        feats.append(torch.cat([torch.cat([F.adaptive_max_pool2d(a, 1).flatten(1),
-                                           a.mean((2, 3))], 1) for a in acts], 1).cpu())
+        feats.append(stage_features(acts).cpu())
         logits.append(D.main[-1](acts[-1]).flatten().float().cpu())  # D(x) from its last activation: one pass, not two
     return torch.cat(feats).double().numpy(), torch.cat(logits).double().numpy()
+
+
+def stage_features(acts: list[torch.Tensor]) -> torch.Tensor:
+    """(N, 2 * sum C_i) float64, differentiable: each stage's channels max- and mean-pooled, scaled to unit length per
+    stage. The one definition the verdict's typicality reads (here and in dcgan.landscape's torch copy)."""
+    pooled = [torch.cat([F.adaptive_max_pool2d(a, 1).flatten(1), a.mean((2, 3))], 1).double() for a in acts]
+    return torch.cat([f / f.norm(dim=1, keepdim=True).clamp_min(1e-12) for f in pooled], 1)
 
 
 def _percentile(values: np.ndarray, reference_sorted: np.ndarray) -> np.ndarray:
@@ -56,6 +67,10 @@ def _percentile(values: np.ndarray, reference_sorted: np.ndarray) -> np.ndarray:
 def _unit_rows(feats) -> torch.Tensor:
     feats = torch.as_tensor(feats, dtype=torch.float64)
     return feats / feats.norm(dim=1, keepdim=True).clamp_min(1e-12)
+
+
+class StaleVerdict(DcganError):
+    """A verdict saved by an older version of the features: refitted where the data is at hand, else refused."""
 
 
 @dataclass
@@ -91,10 +106,13 @@ class Verdict:
                                                                                       "combined_ref_")}
         index = torch.from_numpy(np.asarray(self.bank_index_ if self.bank_index_ is not None else [], dtype=np.int64))
         return {"bank_": self.bank_.half(), **refs, "data": self.data, "auc_generated": self.auc_generated, "k": self.k,
-                "bank_index_": index}
+                "bank_index_": index, "features": FEATURES}
 
     @classmethod
     def from_state(cls, state: dict) -> "Verdict":
+        if not isinstance(state.get("features", 1), int) or state.get("features", 1) != FEATURES:
+            raise StaleVerdict("the file's verdict was fitted on an older reading of D's features; recalibrate it "
+                               "(python -m dcgan calibrate FILE --data DATA --out FILE)")
         try:
             refs = {k: state[k].double().numpy() for k in ("logit_ref_", "typical_ref_", "combined_ref_")}
             auc_generated = state.get("auc_generated")
@@ -214,8 +232,8 @@ def _cache_path(D: Discriminator, data_name: str, n_images: int):
     from .config import CACHE_ROOT
 
     safe = "".join(c if c.isalnum() else "_" for c in data_name)[:40]
-    return Path(os.environ.get("DCGAN_CACHE",
-                               CACHE_ROOT)).expanduser() / "verdict" / f"{_d_fingerprint(D)}-{safe}-{n_images}.pt"
+    name = f"{_d_fingerprint(D)}-{safe}-{n_images}-f{FEATURES}.pt"
+    return Path(os.environ.get("DCGAN_CACHE", CACHE_ROOT)).expanduser() / "verdict" / name
 
 
 def calibrate(model, data, *, n_generated: int = 1000, seed: int = 0) -> Verdict:
@@ -249,7 +267,11 @@ def model_verdict(model) -> Verdict:
 
     state = model.meta.get("verdict")
     if isinstance(state, dict):
-        return Verdict.from_state(state)
+        try:
+            return Verdict.from_state(state)
+        except StaleVerdict:
+            if model.config.dataset not in BUILTIN:
+                raise
     if model.D is None:
         raise DcganError("this file has no discriminator, so there is no verdict: load a file with D")
     if model.config.dataset not in BUILTIN:

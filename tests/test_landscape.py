@@ -139,3 +139,17 @@ def test_a_path_projects_onto_the_plane_with_its_distance_off_it():
     np.testing.assert_allclose(plane.coords(off), ab.numpy(), atol=1e-5)
     np.testing.assert_allclose(plane.distance(off), [0.0, 1.0, 2.5], atol=1e-5)
     np.testing.assert_allclose(plane.distance(z), 0.0, atol=1e-5)  # the keyframes span it
+
+
+def test_more_real_still_points_somewhere_where_the_verdict_is_clamped_at_zero(mnist):
+    z = sample_z(50, 100, seed=21)
+    verdict, grad = LS.verdict_and_gradient(mnist, z)
+    clamped = z[torch.from_numpy(np.linalg.norm(grad, axis=1) == 0)]
+    assert len(clamped) > 0 and verdict[np.linalg.norm(grad, axis=1) == 0].max() < 1e-3  # at the verdict's floor
+    zi = clamped[0]
+    d = LS.more_real(mnist, zi)
+    assert abs(float(d.vector.norm()) - 1) < 1e-5
+    step = torch.stack([zi, zi + 1e-2 * d.vector])
+    with torch.no_grad():
+        smooth = LS.verdict_torch(mnist.verdict(), mnist.D, generate(mnist.G, step), smooth=True)
+    assert smooth[1] > smooth[0]  # D's weaker reading rises along it, where the verdict itself has no slope

@@ -97,3 +97,20 @@ def test_generator_only_file_has_no_verdict(tiny_checkpoint, tmp_path):
     assert np.isnan(model.render(torch.zeros(2, 8))[1]).all()
     with pytest.raises(DcganError, match="no discriminator"):
         model.realness(torch.zeros(1, 1, 16, 16))
+
+
+def test_a_verdict_fitted_on_the_older_features_is_refitted_or_refused(tiny_checkpoint):
+    import dataclasses
+
+    from dcgan.verdict import StaleVerdict, model_verdict
+
+    model = dcgan.load(tiny_checkpoint)
+    old = dict(model.meta["verdict"], features=1)  # as files saved before the per-stage scaling carry it
+    with pytest.raises(StaleVerdict, match="recalibrate"):
+        Verdict.from_state(old)
+    model.meta["verdict"] = old
+    refitted = model_verdict(model)  # built-in data at hand: fitted afresh, not read with the wrong features
+    assert refitted.state_dict()["features"] == 2 and refitted.data == "digits"
+    model.config = dataclasses.replace(model.config, dataset="my_images")
+    with pytest.raises(StaleVerdict, match="recalibrate"):  # nothing to refit on: one line saying what to do
+        model_verdict(model)
