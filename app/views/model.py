@@ -78,7 +78,8 @@ def verdict_panel(model, mid: str) -> None:
         st.info("No verdict for this file: it has no discriminator.")
         return
     if not model.has_verdict():
-        st.info("This file carries no calibration for the verdict and was not trained on a built-in data set. "
+        st.info("This file carries no calibration for the verdict (or one fitted on an older reading of D's "
+                "features) and was not trained on a built-in data set. "
                 "Calibrate it on real images here, or with `python -m dcgan calibrate FILE --data YOUR_IMAGES --out "
                 "FILE`.")
         data = core.model_dataset(model, key="verdict_data")
