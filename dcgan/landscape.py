@@ -18,7 +18,7 @@ import torch
 
 from .errors import ConfigError, DcganError
 from .latent import Direction, sample_z
-from .verdict import stage_features
+from .verdict import stage_features, unit_length
 
 PLANES = ("pca", "sefa", "class", "keyframes")
 EXTENT = 3.0  # the grid spans +-3 sd along each direction
@@ -129,8 +129,7 @@ def verdict_torch(verdict, D, images: torch.Tensor, *, smooth: bool = False) -> 
     """
     acts = D.activations(images)  # float32 from G, as Verdict.score reads them
     logits = D.main[-1](acts[-1]).flatten().double()
-    feats = stage_features(acts)
-    unit = feats / feats.norm(dim=1, keepdim=True).clamp_min(1e-12)
+    unit = unit_length(stage_features(acts))
     typical = (unit @ verdict.bank_.double().to(unit.device).t()).topk(verdict.k, dim=1).values[:, -1] - 1.0
     refs = (verdict.logit_ref_, verdict.typical_ref_)
     if smooth:
@@ -234,6 +233,6 @@ def more_real(model, z: torch.Tensor) -> Direction:
         _, grad = verdict_and_gradient(model, z.reshape(1, -1), smooth=True)
         norm = float(np.linalg.norm(grad[0]))
     if norm < 1e-12:
-        raise DcganError("the verdict is flat at this z (clamped at 0 or 1), so it points nowhere: "
+        raise DcganError("the verdict and D's readings are flat at this z, so it points nowhere: "
                          "move z a little and try again")
     return Direction("more real", torch.from_numpy(grad[0] / norm).float())

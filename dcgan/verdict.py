@@ -50,7 +50,12 @@ def stage_features(acts: list[torch.Tensor]) -> torch.Tensor:
     """(N, 2 * sum C_i) float64, differentiable: each stage's channels max- and mean-pooled, scaled to unit length per
     stage. The one definition the verdict's typicality reads (here and in dcgan.landscape's torch copy)."""
     pooled = [torch.cat([F.adaptive_max_pool2d(a, 1).flatten(1), a.mean((2, 3))], 1).double() for a in acts]
-    return torch.cat([f / f.norm(dim=1, keepdim=True).clamp_min(1e-12) for f in pooled], 1)
+    return torch.cat([unit_length(f) for f in pooled], 1)
+
+
+def unit_length(rows: torch.Tensor) -> torch.Tensor:
+    """Each row scaled to unit length (a zero row stays zero); differentiable."""
+    return rows / rows.norm(dim=1, keepdim=True).clamp_min(1e-12)
 
 
 def _percentile(values: np.ndarray, reference_sorted: np.ndarray) -> np.ndarray:
@@ -65,8 +70,7 @@ def _percentile(values: np.ndarray, reference_sorted: np.ndarray) -> np.ndarray:
 
 
 def _unit_rows(feats) -> torch.Tensor:
-    feats = torch.as_tensor(feats, dtype=torch.float64)
-    return feats / feats.norm(dim=1, keepdim=True).clamp_min(1e-12)
+    return unit_length(torch.as_tensor(feats, dtype=torch.float64))
 
 
 class StaleVerdict(DcganError):
@@ -110,7 +114,8 @@ class Verdict:
 
     @classmethod
     def from_state(cls, state: dict) -> "Verdict":
-        if not isinstance(state.get("features", 1), int) or state.get("features", 1) != FEATURES:
+        features = state.get("features", 1)  # files saved before the version was recorded hold version 1
+        if not (isinstance(features, int) and features == FEATURES):
             raise StaleVerdict("the file's verdict was fitted on an older reading of D's features; recalibrate it "
                                "(python -m dcgan calibrate FILE --data DATA --out FILE)")
         try:

@@ -141,7 +141,7 @@ def test_a_path_projects_onto_the_plane_with_its_distance_off_it():
     np.testing.assert_allclose(plane.distance(z), 0.0, atol=1e-5)  # the keyframes span it
 
 
-def test_more_real_still_points_somewhere_where_the_verdict_is_clamped_at_zero(mnist):
+def test_more_real_still_points_somewhere_where_the_verdict_is_clamped_at_its_floor(mnist):
     z = sample_z(50, 100, seed=21)
     verdict, grad = LS.verdict_and_gradient(mnist, z)
     clamped = z[torch.from_numpy(np.linalg.norm(grad, axis=1) == 0)]
