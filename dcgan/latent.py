@@ -220,30 +220,6 @@ def pca_directions(G: torch.nn.Module, *, k: int = 8, n_samples: int = 2000, lay
     ]
 
 
-def label_directions(model, data, *, n_samples: int = 2000, seed: int = 0) -> list[Direction]:
-    """One direction per class of a labelled data set, found through D's features.
-
-    1. fit a linear probe on D's features of the real, labelled images;
-    2. label n_samples generated images with it;
-    3. direction for class c = mean z of samples labelled c minus mean z of the rest.
-    """
-    from sklearn.svm import LinearSVC
-
-    from .features import d_features
-
-    if data.labels is None:
-        raise ConfigError(f"data set {data.name!r} has no labels")
-    probe = LinearSVC(C=0.01, max_iter=5000).fit(d_features(model.D, data.as_float()), data.labels.numpy())
-    z = sample_z(n_samples, model.config.nz, seed=seed)
-    predicted = torch.from_numpy(probe.predict(d_features(model.D, generate(model.G, z))))
-    directions = []
-    for c, name in enumerate(data.classes):
-        mask = predicted == c
-        if 0 < int(mask.sum()) < n_samples:
-            directions.append(Direction(f"class {name}", _unit(z[mask].mean(0) - z[~mask].mean(0))))
-    return directions
-
-
 def apply_direction(z: torch.Tensor, direction: Direction, strength: float) -> torch.Tensor:
     """z moved `strength` standard deviations along `direction` (works on (nz,) or (N, nz))."""
     return z + strength * direction.sigma * direction.vector.to(z)

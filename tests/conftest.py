@@ -1,13 +1,16 @@
 """Shared fixtures: tiny fast models for unit tests, and the bundled MNIST model for toolkit tests."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 import torch
 from helpers import BUNDLED_MNIST, tiny_train_config
 
-torch.set_num_threads(2)
+# The machine's 2 cores, shared among pytest-xdist's workers (pyproject.toml starts 2): threads past the core count
+# only contend.
+torch.set_num_threads(max(1, (os.cpu_count() or 2) // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))))
 
 
 @pytest.fixture(scope="session")

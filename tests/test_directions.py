@@ -131,20 +131,22 @@ def test_the_shipped_slant_and_class_directions_do_what_their_names_say(bundled_
 
 @pytest.fixture(scope="module")
 def d_probe_judge(held_out):
-    """A second independent judge: a linear SVM on D's features of 2,000 real digits (what the README's table uses)."""
+    """A second independent judge: a linear classifier on D's features of 2,000 real digits, the ridge reader of
+    `dcgan probe` with its penalty chosen by leave-one-out (97.5% on 1,000 other digits; the README's table used a
+    linear SVM, 96.6%, which takes ~2 minutes to fit here against 5 s)."""
+    from sklearn.linear_model import RidgeClassifierCV
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
-    from sklearn.svm import LinearSVC
 
     from dcgan.data import load_data
-    from dcgan.features import d_features
+    from dcgan.features import PENALTIES, d_features
 
     D = held_out[0].D
     data = load_data("mnist", image_size=32, channels=1)
     rows = torch.randperm(len(data), generator=torch.Generator().manual_seed(1))[:2000]
-    svm = make_pipeline(StandardScaler(), LinearSVC(C=0.01, max_iter=5000))
-    svm.fit(d_features(D, data.as_float(rows)), data.labels[rows].numpy())
-    return lambda images: torch.from_numpy(svm.predict(d_features(D, images)))
+    reader = make_pipeline(StandardScaler(), RidgeClassifierCV(alphas=PENALTIES))
+    reader.fit(d_features(D, data.as_float(rows)), data.labels[rows].numpy())
+    return lambda images: torch.from_numpy(reader.predict(d_features(D, images)))
 
 
 def _kept_at(held, judge, vector, s):
@@ -177,6 +179,8 @@ def test_slant_and_width_move_their_measure_at_the_slider_reach_and_keep_classes
         change = _moved(held_out, vector, s)[1][style] * float(held_out[5][style].std()) / sd
         assert change * np.sign(s) > 0.7
     random = [_random_unit(seed) for seed in (3, 4)]
-    for judge in (pixel_judge, d_probe_judge):
+    for judge_name, judge in (("pixel SVM", pixel_judge), ("D reader", d_probe_judge)):
         random_kept = np.mean([_kept_at(held_out, judge, r, reach) for r in random])
-        assert _kept_at(held_out, judge, vector, reach) > random_kept + 0.1
+        kept = _kept_at(held_out, judge, vector, reach)
+        print(f"{name} at ±{reach:g}σ: {judge_name} keeps {100 * kept:.1f}% (random {100 * random_kept:.1f}%)")
+        assert kept > random_kept + 0.1

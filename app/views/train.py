@@ -69,11 +69,27 @@ def start_form() -> None:
                                  help="The paper uses 64; 32 trains about 3x faster on a CPU.")
         nz = c6.select_slider("nz (size of z)", [16, 32, 64, 100], value=100, key="train_nz")
         name = c7.text_input("Run name", f"run-{time.strftime('%H%M%S')}", key="train_name")
+        aids = small_data_aids()
         if st.button("Start training", type="primary", disabled=source is None, key="train_start",
                      icon=":material/play_arrow:"):
             settings = dict(image_size=size, epochs=int(epochs), loss=loss, batch_size=batch, ngf=width, ndf=width,
-                            nz=nz, save_every=1)  # slim epoch_NNN.pt files, for the Timeline page
+                            nz=nz, save_every=1, **aids)  # slim epoch_NNN.pt files, for the Timeline page
             start_run(name, source, settings)
+
+
+def small_data_aids() -> dict:
+    """The two departures from the paper that the bundled models were trained with (their cards measure them):
+    off by default, so that a run is the paper's DCGAN unless the user asks."""
+    c1, c2 = st.columns(2)
+    shift = c1.select_slider("D sees shifted images (up to this share of the size)", [0.0, 0.0625, 0.125, 0.25],
+                             value=0.0, key="train_shift", format_func=lambda f: "off" if f == 0 else f"{f:g}",
+                             help="DiffAugment's translation: real and generated images move by a random whole "
+                                  "number of pixels before D sees them. On a few thousand images D otherwise learns "
+                                  "them by heart and G's signal fades. 0.125 is the bundled models' setting.")
+    ema = c2.toggle("Average G's weights (EMA 0.999)", value=False, key="train_ema",
+                    help="The samples, the app and exports use a moving average of G's weights, which is smoother "
+                         "than the last step's G. The bundled models use 0.999.")
+    return {"augment_shift": float(shift), "ema_decay": 0.999 if ema else 0.0}
 
 
 def start_run(name: str, source: str, settings: dict) -> None:
