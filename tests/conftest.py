@@ -117,7 +117,18 @@ SLOW = {
 }
 
 
+SHARED_SERVER = "streamlit-server"  # the xdist group of the browser tests that share one Streamlit server
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's worker reads the groups
 def pytest_collection_modifyitems(config, items):
+    """Mark the SLOW tests; give each test its pytest-xdist group (pyproject.toml runs `--dist loadgroup`).
+
+    A worker takes a whole group: a test file's tests stay together (module fixtures are built once), and so do all
+    the browser tests of the shared Streamlit server (tests/e2e/conftest.py), which then starts, loads its models
+    and compiles UMAP's numba code in one worker only."""
     for item in items:
         if item.originalname in SLOW.get(Path(str(item.fspath)).name, ()):
             item.add_marker(pytest.mark.slow)
+        shared = {"streamlit_url", "streamlit_server"} & set(getattr(item, "fixturenames", ()))
+        item.add_marker(pytest.mark.xdist_group(SHARED_SERVER if shared else Path(str(item.fspath)).name))

@@ -68,6 +68,12 @@ def test_moving_a_latent_slider_changes_the_image(streamlit_url, page):
     page.wait_for_timeout(800)
     wait_for_app(page)
     assert float(thumb.input_value()) == 1.0
+    # On busy cores the rerun can start after the wait above has already seen the old page: poll for the new image.
+    for _ in range(60):
+        if big_image_digest(page) != before:
+            break
+        page.wait_for_timeout(500)
+        wait_for_app(page)
     assert big_image_digest(page) != before
     assert "Along PC1" in page.locator("[data-testid='stMain']").inner_text()
     no_error_on_page(page)
