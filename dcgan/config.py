@@ -136,6 +136,8 @@ class TrainConfig:
     ema_decay: float = 0.0  # keep an exponential moving average of G's weights (e.g. 0.999); 0 = off (the paper's)
     init_from: str = ""  # start from this checkpoint's G and D weights (fresh optimisers); "" = random init
     augment_shift: float = 0.0  # D sees real and fake images shifted by up to this fraction of their size; 0 = off
+    augment_cutout: float = 0.0  # D also sees a random square of this fraction of each image's size blanked; 0 = off
+    r1_gamma: float = 0.0  # R1 penalty gamma / 2 * |grad_x D(x)|^2 on real images (Mescheder et al. 2018); 0 = off
 
     def __post_init__(self):
         if self.loss not in LOSSES:
@@ -169,9 +171,10 @@ class TrainConfig:
 
 # (field, lowest, highest): every number a run takes, refused when outside (NaN is outside every range)
 TRAIN_RANGES = (("epochs", 1, 100_000), ("batch_size", 1, 4096), ("lr", 1e-8, 1.0), ("lr_d", 1e-8, 1.0),
-                ("ema_decay", 0.0, 0.99999), ("augment_shift", 0.0, 0.5), ("beta1", 0.0, 0.9999),
-                ("beta2", 0.0, 0.9999), ("n_critic", 1, 100), ("gp_lambda", 0.0, 1e4), ("seed", 0, 2**63 - 1),
-                ("save_every", 0, 100_000), ("max_images", 0, 10_000_000), ("log_every", 1, 100_000))
+                ("ema_decay", 0.0, 0.99999), ("augment_shift", 0.0, 0.5), ("augment_cutout", 0.0, 1.0),
+                ("beta1", 0.0, 0.9999), ("beta2", 0.0, 0.9999), ("n_critic", 1, 100), ("gp_lambda", 0.0, 1e4),
+                ("r1_gamma", 0.0, 1e4), ("seed", 0, 2**63 - 1), ("save_every", 0, 100_000),
+                ("max_images", 0, 10_000_000), ("log_every", 1, 100_000))
 
 
 def _check_ranges(cfg: TrainConfig) -> None:

@@ -36,6 +36,15 @@ def gradient_penalty(D, real: torch.Tensor, fake: torch.Tensor, eps: torch.Tenso
     return ((grad.float().flatten(1).norm(dim=1) - 1) ** 2).mean()
 
 
+def r1_penalty(real_logits: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    """R1 (Mescheder et al. 2018): the mean squared norm of D's gradient at real images, |grad_x D(x)|^2.
+
+    `real` must have been passed to D with requires_grad; the norm is taken in fp32 even under autocast.
+    """
+    (grad,) = torch.autograd.grad(real_logits.sum(), real, create_graph=True)
+    return grad.float().flatten(1).pow(2).sum(1).mean()
+
+
 def score(kind: str, logits: torch.Tensor) -> torch.Tensor:
     """What the progress bar shows as D(x) / D(G(z)): a probability for bce, the raw score otherwise."""
     return torch.sigmoid(logits).mean() if kind == "bce" else logits.mean()

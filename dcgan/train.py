@@ -14,7 +14,7 @@ import torch
 from tqdm.auto import tqdm
 
 from . import distributed, losses
-from .augment import random_shift
+from .augment import random_cutout, random_shift
 from .checkpoint import epoch_state, read_training_state, save_atomic, training_state
 from .config import ModelConfig, TrainConfig
 from .data import ImageData, load_data
@@ -161,7 +161,8 @@ class Trainer:
         self.verdict = state.get("verdict") if self.epoch >= self.cfg.epochs else None  # refitted after more epochs
 
     def _apply_recipe(self, saved: dict) -> None:
-        """Resuming with another --lr, betas, --n-critic, --gp-lambda or --batch-size: use the new values, and say so.
+        """Resuming with another --lr, betas, --n-critic, --gp-lambda, --r1-gamma or --batch-size: use the new values,
+        and say so.
 
         The optimiser state would otherwise bring back the old learning rate and betas silently.
         """
@@ -170,7 +171,7 @@ class Trainer:
         except (TypeError, ValueError):
             return  # a file from an older version: nothing to compare with
         now = {**self.cfg.to_dict(), **self.recipe}
-        keys = ("lr", "lr_d", "betas", "n_critic", "gp_lambda", "batch_size", "ema_decay")
+        keys = ("lr", "lr_d", "betas", "n_critic", "gp_lambda", "r1_gamma", "batch_size", "ema_decay")
         changed = [k for k in keys if before.get(k) != now.get(k)]
         for opt, lr in ((self.opt_G, self.recipe["lr"]), (self.opt_D, self.recipe["lr_d"])):
             for group in opt.param_groups:
@@ -210,10 +211,14 @@ class Trainer:
         scaler.update()
 
     def _augmented(self, images: torch.Tensor) -> torch.Tensor:
-        """What D is shown: the images, randomly shifted when the run asks for it (dcgan.augment)."""
-        if not self.cfg.augment_shift:
+        """What D is shown: the images, randomly shifted and cut out when the run asks for it (dcgan.augment)."""
+        if not (self.cfg.augment_shift or self.cfg.augment_cutout):
             return images
-        return random_shift(images, self.cfg.augment_shift, self.gen).contiguous(memory_format=self.layout)
+        if self.cfg.augment_shift:
+            images = random_shift(images, self.cfg.augment_shift, self.gen)
+        if self.cfg.augment_cutout:
+            images = random_cutout(images, self.cfg.augment_cutout, self.gen)
+        return images.contiguous(memory_format=self.layout)
 
     def train_step(self, real: torch.Tensor, *, update_g: bool, batch_size: int) -> torch.Tensor:
         """One D step, and a G step if asked. Returns [loss_d, loss_g, D(x), D(G(z)), G updated] on the device (no
@@ -227,6 +232,9 @@ class Trainer:
             fake = (self.G_ddp if update_g else self.G)(noise)
         # 1. D step: push D(x) up and D(G(z)) down (G's output detached). Losses are taken in fp32.
         real_seen, fake_seen = self._augmented(real), self._augmented(fake.detach())
+        r1 = self.cfg.r1_gamma > 0 and kind != "wgan-gp"
+        if r1:
+            real_seen = real_seen.detach().requires_grad_(True)
         with self._autocast():
             real_logits, fake_logits = self.D_ddp(real_seen).float(), self.D_ddp(fake_seen).float()
         loss_d = losses.d_loss(kind, real_logits, fake_logits)
@@ -236,6 +244,8 @@ class Trainer:
             with self._autocast(enabled=self.amp_dtype != torch.float16):
                 penalty = losses.gradient_penalty(self.D_ddp, real_seen, fake_seen, eps)  # on what D saw
             loss_d = loss_d + self.cfg.gp_lambda * penalty
+        if r1:
+            loss_d = loss_d + self.cfg.r1_gamma / 2 * losses.r1_penalty(real_logits, real_seen)
         self._optimise(self.opt_D, self.scaler_D, loss_d)
         # 2. G step: push D(G(z)) up through the updated D. D's own weight gradients are not needed here, so D is
         # frozen for this pass (and run outside DDP: nothing of D's is synchronised). G's gradient is unchanged.

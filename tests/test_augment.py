@@ -1,9 +1,10 @@
-"""D's random shifts (--augment-shift): whole-pixel moves with the edge repeated, differentiable, reproducible."""
+"""D's random shifts (--augment-shift): whole-pixel moves with the edge repeated, differentiable, reproducible; and
+its cutouts (--augment-cutout): one blanked square per image."""
 import pytest
 import torch
 from helpers import tiny_train_config
 
-from dcgan.augment import random_shift
+from dcgan.augment import random_cutout, random_shift
 from dcgan.config import TrainConfig
 from dcgan.errors import ConfigError
 from dcgan.memorisation import shifted
@@ -49,3 +50,21 @@ def test_a_run_shows_d_shifted_images_only_when_asked_and_refuses_a_wild_fractio
     assert all(f == 0.125 for f, _ in seen) and all(changed for _, changed in seen)
     with pytest.raises(ConfigError, match="--augment-shift must be from 0 to 0.5"):
         TrainConfig(data="digits", out=str(tmp_path), augment_shift=0.7)
+
+
+def test_each_cutout_blanks_one_square_of_the_asked_size_and_passes_gradients_elsewhere():
+    images = (torch.rand(200, 3, 16, 16) + 0.5).requires_grad_(True)  # no zeros of its own
+    out = random_cutout(images, 0.5, torch.Generator().manual_seed(0))
+    blank = (out == 0).all(1)  # (n, h, w): every channel blanked together
+    assert torch.equal(out[~blank[:, None].expand_as(out)], images[~blank[:, None].expand_as(out)])
+    sides = []
+    for mask in blank:
+        rows, cols = mask.any(1).nonzero().flatten(), mask.any(0).nonzero().flatten()
+        assert len(rows) and len(cols) and mask.sum() == len(rows) * len(cols)  # one filled rectangle
+        assert len(rows) <= 8 and len(cols) <= 8
+        sides.append((len(rows), len(cols)))
+    assert (8, 8) in sides and len(set(sides)) > 1  # whole squares inside, clipped ones at the edges
+    out.sum().backward()
+    assert torch.equal(images.grad, (~blank[:, None]).float().expand_as(images))
+    with pytest.raises(ConfigError, match="--augment-cutout must be from 0 to 1"):
+        TrainConfig(data="digits", out="runs/x", augment_cutout=1.5)

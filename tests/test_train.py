@@ -7,6 +7,7 @@ from helpers import tiny_train_config
 
 import dcgan
 from dcgan import losses
+from dcgan.data import load_data
 from dcgan.errors import CheckpointError, TrainingError
 from dcgan.train import train
 
@@ -89,3 +90,23 @@ def test_training_moves_d_towards_telling_real_from_fake(tmp_path):
     early = sum(h["d_real"][:5]) / 5 - sum(h["d_fake"][:5]) / 5
     late = sum(h["d_real"][-5:]) / 5 - sum(h["d_fake"][-5:]) / 5
     assert late > early  # D has learned something: its real/fake gap grew
+
+
+def test_r1_penalty_is_the_squared_input_gradient_of_d():
+    weight = torch.randn(1, 3, 4, 4)
+    x = torch.randn(5, 3, 4, 4, requires_grad=True)
+    logits = (x * weight).flatten(1).sum(1) + 0.5 * x.flatten(1).pow(2).sum(1)  # gradient: weight + x
+    expected = (weight + x.detach()).flatten(1).pow(2).sum(1).mean()
+    assert torch.allclose(losses.r1_penalty(logits, x), expected)
+
+
+def test_r1_training_flattens_d_at_real_images(tmp_path):
+    """With a strong R1 weight, D's gradient at real digits ends up much smaller than without it."""
+    def real_gradient_norm(out, **extra):
+        model = dcgan.load(train(tiny_train_config(out, epochs=3, **extra), progress=False))
+        x = load_data("digits", image_size=16).as_float()[:64].clone().requires_grad_(True)
+        return losses.r1_penalty(model.D.train()(x).float().flatten(), x).item()  # batch statistics, as in training
+
+    plain, penalised = real_gradient_norm(tmp_path / "plain"), real_gradient_norm(tmp_path / "r1", r1_gamma=10.0)
+    print(f"R1 at real digits: plain {plain:.3f}, penalised {penalised:.3f}")
+    assert penalised < 0.5 * plain
