@@ -340,15 +340,16 @@ def test_train_starts_stops_and_resumes_a_background_run(app_runs):
     at.select_slider(key="train_width").set_value(8).run()
     at.select_slider(key="train_nz").set_value(16).run()
     at.text_input(key="train_name").set_value("apptest").run()
-    at.select_slider(key="train_shift").set_value(0.125).run()  # the bundled models' two aids, off by default
+    at.select_slider(key="train_shift").set_value(0.125).run()  # the bundled models' aids, off by default
     at.toggle(key="train_ema").set_value(True).run()
+    at.toggle(key="train_r1").set_value(True).run()
     at.button(key="train_start").click().run()
     assert_clean(at)
     assert at.success and "Started apptest" in at.success[0].value
     folder = app_runs / "apptest"
     started = json.loads((folder / "run.json").read_text())["config"]  # the page's TrainConfig, not argv strings
     assert (started["data"], started["image_size"], started["epochs"], started["nz"]) == ("digits", 16, 500, 16)
-    assert (started["augment_shift"], started["ema_decay"]) == (0.125, 0.999)
+    assert (started["augment_shift"], started["ema_decay"], started["r1_gamma"]) == (0.125, 0.999, 0.02)
     wait_for(lambda: (folder / "last.pt").is_file())  # the first epoch is done
     at.run()
     assert any("apptest** · running" in m.value for m in at.markdown)
@@ -365,7 +366,8 @@ def test_train_starts_stops_and_resumes_a_background_run(app_runs):
     assert_clean(at)
     assert any(f"apptest** · finished · {done + 1} of {done + 1}" in m.value for m in at.markdown)
     state = torch.load(folder / "last.pt", weights_only=False)
-    assert "G_ema" in state and state["train_config"]["augment_shift"] == 0.125  # the resume kept both aids
+    assert "G_ema" in state and state["train_config"]["augment_shift"] == 0.125  # the resume kept the aids
+    assert state["train_config"]["r1_gamma"] == 0.02
 
 
 def test_real_images_follow_the_model_and_a_mismatch_is_a_warning():
