@@ -142,7 +142,9 @@ def test_a_path_projects_onto_the_plane_with_its_distance_off_it():
 
 
 def test_more_real_still_points_somewhere_where_the_verdict_is_clamped_at_its_floor(mnist):
-    z = sample_z(50, 100, seed=21)
+    # Far outside the prior (|z| ~ 80) G draws saturated blobs, many at the verdict's floor: a good model's own
+    # samples seldom are.
+    z = 8 * sample_z(50, 100, seed=21)
     verdict, grad = LS.verdict_and_gradient(mnist, z)
     clamped = z[torch.from_numpy(np.linalg.norm(grad, axis=1) == 0)]
     assert len(clamped) > 0 and verdict[np.linalg.norm(grad, axis=1) == 0].max() < 1e-3  # at the verdict's floor

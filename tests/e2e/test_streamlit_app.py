@@ -128,6 +128,7 @@ def test_selected_map_points_go_to_the_walk_page(streamlit_url, page):
     assert re.search(r"\d+ selected", page.locator("[data-testid='stMain']").inner_text())
     assert page.locator("[data-testid='stImage'] img").count() >= 2  # the selected points' images
     page.get_by_role("button", name=re.compile("generated points to the walk page")).click()
+    page.get_by_text("Sent: open the Walks page.").wait_for(timeout=60_000)  # on busy cores the rerun comes late
     wait_for_app(page)
     go_to(page, "Walks")
     assert "map point 1" in page.locator("[data-testid='stMain']").inner_text()
