@@ -340,7 +340,7 @@ def test_train_starts_stops_and_resumes_a_background_run(app_runs):
     at.select_slider(key="train_width").set_value(8).run()
     at.select_slider(key="train_nz").set_value(16).run()
     at.text_input(key="train_name").set_value("apptest").run()
-    at.select_slider(key="train_shift").set_value(0.125).run()  # the bundled models' aids, off by default
+    at.select_slider(key="train_shift").set_value(0.125).run()  # the small-data aids, off by default
     at.toggle(key="train_ema").set_value(True).run()
     at.toggle(key="train_r1").set_value(True).run()
     at.button(key="train_start").click().run()

@@ -13,7 +13,7 @@ from dcgan.config import TrainConfig
 from dcgan.data import load_folder
 
 BUILTIN = list(core.frontend.BUILTIN)  # the built-in sets, named once (dcgan.data.BUILTIN)
-BUNDLED_R1_GAMMA = 0.02  # the R1 weight of the bundled MNIST model's fine-tune (checkpoints/mnist-32.md)
+R1_GAMMA = 0.02  # the R1 weight of the MNIST fine-tune measured in checkpoints/mnist-32.md
 
 
 def _check_zip() -> None:
@@ -79,22 +79,23 @@ def start_form() -> None:
 
 
 def small_data_aids() -> dict:
-    """The three departures from the paper that the bundled MNIST model was trained with (its card measures them):
+    """Three departures from the paper that the model cards measure (the bundled emoji model uses the first two):
     off by default, so that a run is the paper's DCGAN unless the user asks."""
     c1, c2, c3 = st.columns(3)
     shift = c1.select_slider("D sees shifted images (up to this share of the size)", [0.0, 0.0625, 0.125, 0.25],
                              value=0.0, key="train_shift", format_func=lambda f: "off" if f == 0 else f"{f:g}",
                              help="DiffAugment's translation: real and generated images move by a random whole "
                                   "number of pixels before D sees them. On a few thousand images D otherwise learns "
-                                  "them by heart and G's signal fades. 0.125 is the bundled models' setting.")
+                                  "them by heart and G's signal fades. 0.125 is the bundled emoji model's setting.")
     ema = c2.toggle("Average G's weights (EMA 0.999)", value=False, key="train_ema",
                     help="The samples, the app and exports use a moving average of G's weights, which is smoother "
-                         "than the last step's G. The bundled models use 0.999.")
-    r1 = c3.toggle(f"Smooth D at real images (R1, γ {BUNDLED_R1_GAMMA:g})", value=False, key="train_r1",
+                         "than the last step's G. The bundled emoji model uses 0.999.")
+    r1 = c3.toggle(f"Smooth D at real images (R1, γ {R1_GAMMA:g})", value=False, key="train_r1",
                    help="Adds γ/2 · |∇ₓD(x)|² on real images to D's loss (Mescheder et al. 2018), so D cannot "
-                        "grow a sharp edge around the training images. The bundled MNIST model's setting.")
+                        "grow a sharp edge around the training images. On MNIST it made digits more readable "
+                        "(checkpoints/mnist-32.md).")
     return {"augment_shift": float(shift), "ema_decay": 0.999 if ema else 0.0,
-            "r1_gamma": BUNDLED_R1_GAMMA if r1 else 0.0}
+            "r1_gamma": R1_GAMMA if r1 else 0.0}
 
 
 def start_run(name: str, source: str, settings: dict) -> None:
