@@ -150,6 +150,9 @@ class TrainConfig:
         check_architecture(image_size=self.image_size, channels=self.channels or 3, nz=self.nz, ngf=self.ngf,
                            ndf=self.ndf)
         _check_ranges(self)
+        if self.r1_gamma and self.loss == "wgan-gp":
+            raise ConfigError("--r1-gamma is for the bce and hinge losses: wgan-gp has its own gradient penalty "
+                              "(--gp-lambda)")
 
     def recipe(self) -> dict:
         """The optimiser settings with loss-dependent defaults filled in."""

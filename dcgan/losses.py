@@ -32,8 +32,7 @@ def gradient_penalty(D, real: torch.Tensor, fake: torch.Tensor, eps: torch.Tenso
     eps holds one uniform draw per image (shape N x 1 x 1 x 1); the norm is taken in fp32 even under autocast.
     """
     x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
-    (grad,) = torch.autograd.grad(D(x_hat).float().sum(), x_hat, create_graph=True)
-    return ((grad.float().flatten(1).norm(dim=1) - 1) ** 2).mean()
+    return ((_input_gradient(D(x_hat).float(), x_hat).norm(dim=1) - 1) ** 2).mean()
 
 
 def r1_penalty(real_logits: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
@@ -41,8 +40,13 @@ def r1_penalty(real_logits: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
 
     `real` must have been passed to D with requires_grad; the norm is taken in fp32 even under autocast.
     """
-    (grad,) = torch.autograd.grad(real_logits.sum(), real, create_graph=True)
-    return grad.float().flatten(1).pow(2).sum(1).mean()
+    return _input_gradient(real_logits, real).pow(2).sum(1).mean()
+
+
+def _input_gradient(logits: torch.Tensor, images: torch.Tensor) -> torch.Tensor:
+    """d(sum of logits)/d(images), one fp32 row per image, kept in the graph so that a penalty on it trains D."""
+    (grad,) = torch.autograd.grad(logits.sum(), images, create_graph=True)
+    return grad.float().flatten(1)
 
 
 def score(kind: str, logits: torch.Tensor) -> torch.Tensor:

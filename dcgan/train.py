@@ -232,8 +232,7 @@ class Trainer:
             fake = (self.G_ddp if update_g else self.G)(noise)
         # 1. D step: push D(x) up and D(G(z)) down (G's output detached). Losses are taken in fp32.
         real_seen, fake_seen = self._augmented(real), self._augmented(fake.detach())
-        r1 = self.cfg.r1_gamma > 0 and kind != "wgan-gp"
-        if r1:
+        if self.cfg.r1_gamma:  # (refused with wgan-gp, which has its own penalty)
             real_seen = real_seen.detach().requires_grad_(True)
         with self._autocast():
             real_logits, fake_logits = self.D_ddp(real_seen).float(), self.D_ddp(fake_seen).float()
@@ -244,7 +243,7 @@ class Trainer:
             with self._autocast(enabled=self.amp_dtype != torch.float16):
                 penalty = losses.gradient_penalty(self.D_ddp, real_seen, fake_seen, eps)  # on what D saw
             loss_d = loss_d + self.cfg.gp_lambda * penalty
-        if r1:
+        if self.cfg.r1_gamma:
             loss_d = loss_d + self.cfg.r1_gamma / 2 * losses.r1_penalty(real_logits, real_seen)
         self._optimise(self.opt_D, self.scaler_D, loss_d)
         # 2. G step: push D(G(z)) up through the updated D. D's own weight gradients are not needed here, so D is

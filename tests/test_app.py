@@ -342,6 +342,9 @@ def test_train_starts_stops_and_resumes_a_background_run(app_runs):
     at.text_input(key="train_name").set_value("apptest").run()
     at.select_slider(key="train_shift").set_value(0.125).run()  # the small-data aids, off by default
     at.toggle(key="train_ema").set_value(True).run()
+    at.selectbox(key="train_loss").set_value("wgan-gp").run()
+    assert at.toggle(key="train_r1").disabled  # wgan-gp has its own gradient penalty
+    at.selectbox(key="train_loss").set_value("bce").run()
     at.toggle(key="train_r1").set_value(True).run()
     at.button(key="train_start").click().run()
     assert_clean(at)

@@ -8,7 +8,7 @@ from helpers import tiny_train_config
 import dcgan
 from dcgan import losses
 from dcgan.data import load_data
-from dcgan.errors import CheckpointError, TrainingError
+from dcgan.errors import CheckpointError, ConfigError, TrainingError
 from dcgan.train import train
 
 
@@ -92,12 +92,14 @@ def test_training_moves_d_towards_telling_real_from_fake(tmp_path):
     assert late > early  # D has learned something: its real/fake gap grew
 
 
-def test_r1_penalty_is_the_squared_input_gradient_of_d():
+def test_r1_penalty_is_the_squared_input_gradient_of_d_and_refused_beside_wgan_gp(tmp_path):
     weight = torch.randn(1, 3, 4, 4)
     x = torch.randn(5, 3, 4, 4, requires_grad=True)
     logits = (x * weight).flatten(1).sum(1) + 0.5 * x.flatten(1).pow(2).sum(1)  # gradient: weight + x
     expected = (weight + x.detach()).flatten(1).pow(2).sum(1).mean()
     assert torch.allclose(losses.r1_penalty(logits, x), expected)
+    with pytest.raises(ConfigError, match="--r1-gamma is for the bce and hinge losses"):
+        tiny_train_config(tmp_path, loss="wgan-gp", r1_gamma=1.0)
 
 
 def test_r1_training_flattens_d_at_real_images(tmp_path):

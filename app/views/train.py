@@ -70,7 +70,7 @@ def start_form() -> None:
                                  help="The paper uses 64; 32 trains about 3x faster on a CPU.")
         nz = c6.select_slider("nz (size of z)", [16, 32, 64, 100], value=100, key="train_nz")
         name = c7.text_input("Run name", f"run-{time.strftime('%H%M%S')}", key="train_name")
-        aids = small_data_aids()
+        aids = small_data_aids(loss)
         if st.button("Start training", type="primary", disabled=source is None, key="train_start",
                      icon=":material/play_arrow:"):
             settings = dict(image_size=size, epochs=int(epochs), loss=loss, batch_size=batch, ngf=width, ndf=width,
@@ -78,7 +78,7 @@ def start_form() -> None:
             start_run(name, source, settings)
 
 
-def small_data_aids() -> dict:
+def small_data_aids(loss: str) -> dict:
     """Three departures from the paper that the model cards measure (the bundled emoji model uses the first two):
     off by default, so that a run is the paper's DCGAN unless the user asks."""
     c1, c2, c3 = st.columns(3)
@@ -91,11 +91,12 @@ def small_data_aids() -> dict:
                     help="The samples, the app and exports use a moving average of G's weights, which is smoother "
                          "than the last step's G. The bundled emoji model uses 0.999.")
     r1 = c3.toggle(f"Smooth D at real images (R1, γ {R1_GAMMA:g})", value=False, key="train_r1",
+                   disabled=loss == "wgan-gp",  # it has its own gradient penalty
                    help="Adds γ/2 · |∇ₓD(x)|² on real images to D's loss (Mescheder et al. 2018), so D cannot "
                         "grow a sharp edge around the training images. On MNIST it made digits more readable "
                         "(checkpoints/mnist-32.md).")
     return {"augment_shift": float(shift), "ema_decay": 0.999 if ema else 0.0,
-            "r1_gamma": R1_GAMMA if r1 else 0.0}
+            "r1_gamma": R1_GAMMA if r1 and loss != "wgan-gp" else 0.0}
 
 
 def start_run(name: str, source: str, settings: dict) -> None:
